@@ -1,0 +1,25 @@
+# crm_relationship_manager: the two commands a newcomer needs.
+#   make demo   start Odoo 18 with the addon and rich demo data on http://localhost:8069
+#   make test   run every test (static checks, then the Odoo suite on a throwaway database)
+# Prerequisites: Odoo 18.0 (python3 -c 'import odoo' works) and PostgreSQL.
+
+PYTHON    ?= python3
+DB_HOST   ?= 127.0.0.1
+DB_PORT   ?= 5432
+DB_USER   ?= odoo
+DEMO_DB   ?= crm_relationship_demo
+HTTP_PORT ?= 8069
+
+.PHONY: demo test install help
+
+help:
+	@sed -n '2,4p' Makefile
+
+demo:
+	@$(PYTHON) tools/odoo_env.py demo --db-host $(DB_HOST) --db-port $(DB_PORT) --db-user $(DB_USER) --database $(DEMO_DB) --http-port $(HTTP_PORT)
+
+test:
+	@$(PYTHON) tools/odoo_env.py test --db-host $(DB_HOST) --db-port $(DB_PORT) --db-user $(DB_USER)
+
+install:
+	@$(PYTHON) tools/odoo_env.py pip-install

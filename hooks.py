@@ -1,0 +1,110 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Install/uninstall hooks.
+
+The addon stores the standard Salesperson (``res_partner.user_id``) per company
+(a ``company_dependent`` jsonb column) so that a customer shared by several
+companies shows each company only its own rep. Odoo cannot cast an integer
+column to jsonb by itself, so the conversion is done here, and undone on
+uninstall, without losing any value.
+"""
+import logging
+
+_logger = logging.getLogger(__name__)
+
+
+def _column_type(cr, table, column):
+    cr.execute(
+        "SELECT udt_name FROM information_schema.columns "
+        "WHERE table_name = %s AND column_name = %s",
+        (table, column),
+    )
+    row = cr.fetchone()
+    return row and row[0]
+
+
+def pre_init_hook(env):
+    cr = env.cr
+    if _column_type(cr, "res_partner", "user_id") != "int4":
+        return
+    _logger.info("Converting res_partner.user_id to a per-company (jsonb) column")
+    cr.execute("ALTER TABLE res_partner DROP CONSTRAINT IF EXISTS res_partner_user_id_fkey")
+    cr.execute("ALTER TABLE res_partner ADD COLUMN user_id_per_company jsonb")
+    # A partner of one company keeps its rep in that company; a shared partner
+    # keeps it in every company its rep works in.
+    cr.execute(
+        """
+        UPDATE res_partner p
+           SET user_id_per_company = CASE
+               WHEN p.company_id IS NOT NULL
+                    THEN jsonb_build_object(p.company_id::text, p.user_id)
+               ELSE (SELECT jsonb_object_agg(rel.cid::text, p.user_id)
+                       FROM res_company_users_rel rel
+                      WHERE rel.user_id = p.user_id)
+               END
+         WHERE p.user_id IS NOT NULL
+        """
+    )
+    cr.execute("ALTER TABLE res_partner DROP COLUMN user_id")
+    cr.execute("ALTER TABLE res_partner RENAME COLUMN user_id_per_company TO user_id")
+
+
+def post_init_hook(env):
+    """Create the current relationships of the existing Salespersons."""
+    cr = env.cr
+    for company in env["res.company"].search([]):
+        role = company._get_relationship_primary_role()
+        if not role:
+            continue
+        # commercial entities only: contacts follow their commercial entity
+        cr.execute(
+            """
+            INSERT INTO crm_relationship (partner_id, user_id, company_id, role_id, source,
+                                          date_start, is_current, reason, changed_by_id,
+                                          create_uid, create_date, write_uid, write_date)
+            SELECT p.id, (p.user_id ->> %(company)s)::int, %(company_id)s, %(role)s, 'odoo',
+                   now() at time zone 'UTC', true, %(reason)s, %(uid)s,
+                   %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
+              FROM res_partner p
+              JOIN res_users u ON u.id = (p.user_id ->> %(company)s)::int
+             WHERE p.user_id ? %(company)s
+               AND p.commercial_partner_id = p.id
+            ON CONFLICT DO NOTHING
+            """,
+            {
+                "company": str(company.id),
+                "company_id": company.id,
+                "role": role.id,
+                "reason": "Salesperson at installation",
+                "uid": env.uid,
+            },
+        )
+
+
+def uninstall_hook(env):
+    cr = env.cr
+    if _column_type(cr, "res_partner", "user_id") != "jsonb":
+        return
+    _logger.info("Restoring res_partner.user_id to a plain column")
+    cr.execute("ALTER TABLE res_partner ADD COLUMN user_id_plain int4")
+    # keep the rep of the partner's own company, else the one of the lowest company
+    cr.execute(
+        """
+        UPDATE res_partner p
+           SET user_id_plain = COALESCE(
+                   (p.user_id ->> p.company_id::text)::int,
+                   (SELECT value::int FROM jsonb_each_text(p.user_id)
+                     WHERE value IS NOT NULL AND value <> 'null'
+                     ORDER BY key::int LIMIT 1))
+         WHERE p.user_id IS NOT NULL AND jsonb_typeof(p.user_id) = 'object'
+        """
+    )
+    cr.execute(
+        "UPDATE res_partner SET user_id_plain = NULL WHERE user_id_plain IS NOT NULL "
+        "AND user_id_plain NOT IN (SELECT id FROM res_users)"
+    )
+    cr.execute("ALTER TABLE res_partner DROP COLUMN user_id")
+    cr.execute("ALTER TABLE res_partner RENAME COLUMN user_id_plain TO user_id")
+    cr.execute(
+        "ALTER TABLE res_partner ADD CONSTRAINT res_partner_user_id_fkey FOREIGN KEY "
+        "(user_id) REFERENCES res_users(id) ON DELETE SET NULL"
+    )

@@ -1,0 +1,392 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+RELATIONSHIP_SOURCES = [
+    ("odoo", "Created in Odoo"),
+    ("import", "Imported from an external system"),
+    ("rotation", "Rotation pool"),
+    ("transfer", "Transfer"),
+    ("mass", "Mass reassignment"),
+]
+
+# Fields of a relationship that are history: they never change once written.
+IMMUTABLE_FIELDS = {"partner_id", "company_id", "role_id", "date_start", "source", "changed_by_id"}
+# Context key set while the addon itself writes the Salesperson, so that the
+# partner write does not loop back into a relationship change.
+NO_SYNC = "crm_rel_no_sync"
+
+
+class CrmRelationship(models.Model):
+    """Link between a customer (commercial entity) and the rep responsible for it.
+
+    At most one relationship is *current* per (customer, company, role); replacing
+    it ends the old record, which stays as history. The rep of the company's
+    primary role is the customer's standard Salesperson in that company.
+    """
+
+    _name = "crm.relationship"
+    _description = "Customer Relationship"
+    _order = "is_current desc, date_start desc, id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+        readonly=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Rep",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        readonly=True,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        readonly=True,
+    )
+    role_id = fields.Many2one(
+        "crm.relationship.role",
+        string="Role",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        readonly=True,
+    )
+    source = fields.Selection(
+        RELATIONSHIP_SOURCES, required=True, default="odoo", readonly=True
+    )
+    date_start = fields.Datetime(
+        string="Start", required=True, default=fields.Datetime.now, readonly=True
+    )
+    date_end = fields.Datetime(string="End", index=True, readonly=True)
+    is_current = fields.Boolean(
+        string="Current",
+        compute="_compute_is_current",
+        store=True,
+        precompute=True,
+        index=True,
+    )
+    changed_by_id = fields.Many2one(
+        "res.users",
+        string="Changed by",
+        default=lambda self: self.env.user,
+        readonly=True,
+        ondelete="set null",
+    )
+    reason = fields.Char(readonly=True)
+    ended_by_id = fields.Many2one(
+        "res.users", string="Ended by", readonly=True, ondelete="set null"
+    )
+    end_reason = fields.Char(readonly=True)
+    previous_id = fields.Many2one(
+        "crm.relationship",
+        string="Replaces",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+        help="The relationship this one replaced.",
+    )
+    previous_user_id = fields.Many2one(
+        related="previous_id.user_id", string="Previous Rep"
+    )
+
+    @api.depends("date_end")
+    def _compute_is_current(self):
+        for rel in self:
+            rel.is_current = not rel.date_end
+
+    @api.depends("partner_id", "role_id", "user_id")
+    def _compute_display_name(self):
+        for rel in self:
+            rel.display_name = _(
+                "%(customer)s: %(role)s %(rep)s",
+                customer=rel.partner_id.display_name or "",
+                role=rel.role_id.name or "",
+                rep=rel.user_id.name or "",
+            )
+
+    def init(self):
+        # At most one current relationship per (customer, company, role).
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS crm_relationship_current_uniq
+                ON crm_relationship (partner_id, company_id, role_id)
+             WHERE date_end IS NULL
+            """
+        )
+
+    # ------------------------------------------------------------------
+    # Permissions and validation
+    # ------------------------------------------------------------------
+    @api.model
+    def _is_relationship_manager(self, user=None):
+        user = user or self.env.user
+        return user.has_group(
+            "crm_relationship_manager.group_relationship_manager"
+        ) or user.has_group("base.group_system")
+
+    @api.model
+    def _check_rep(self, user, company):
+        """Raise if ``user`` cannot be responsible for customers of ``company``."""
+        user = user.sudo()
+        if not user.active:
+            raise ValidationError(
+                _("%(user)s is archived and cannot be made responsible for customers.",
+                  user=user.name)
+            )
+        if user.share:
+            raise ValidationError(
+                _("%(user)s is not an internal user and cannot be made responsible "
+                  "for customers.", user=user.name)
+            )
+        if company not in user.company_ids:
+            raise ValidationError(
+                _("%(user)s does not work in company %(company)s and cannot be made "
+                  "responsible for its customers.", user=user.name, company=company.name)
+            )
+
+    @api.model
+    def _check_change_rights(self, current, unowned_partners, new_user, company):
+        """Server-side permission check for a relationship change.
+
+        :param current: current relationships that the change ends
+        :param unowned_partners: customers without a current relationship
+        :param new_user: the new rep (may be empty when relationships are only ended)
+        """
+        if self.env.su:
+            return
+        user = self.env.user
+        if company not in user.company_ids or company not in self.env.companies:
+            raise AccessError(
+                _("You cannot manage relationships of company %(company)s: it is not "
+                  "one of your allowed companies.", company=company.name)
+            )
+        if self._is_relationship_manager(user):
+            return
+        if not user.has_group("crm_relationship_manager.group_relationship_associate"):
+            raise AccessError(_("You are not allowed to manage customer relationships."))
+        others = current.filtered(lambda r: r.user_id != user)
+        if others:
+            rel = others[0]
+            raise AccessError(
+                _("As a Relationship Associate you can only hand over relationships "
+                  "where you are the current rep: %(customer)s is handled by %(rep)s.",
+                  customer=rel.partner_id.display_name, rep=rel.user_id.name)
+            )
+        if unowned_partners and new_user != user:
+            raise AccessError(
+                _("As a Relationship Associate you can only take customers without a "
+                  "rep for yourself, not assign %(customer)s to %(rep)s.",
+                  customer=unowned_partners[0].display_name, rep=new_user.name or "-")
+            )
+        if not new_user and current:
+            raise AccessError(
+                _("As a Relationship Associate you cannot end a relationship without "
+                  "handing it over to another rep.")
+            )
+
+    # ------------------------------------------------------------------
+    # The one entry point for every ownership change
+    # ------------------------------------------------------------------
+    @api.model
+    def _assign(self, partners, user, role=None, company=None, source="odoo",
+                reason=False, extra_vals=None, check_rights=True):
+        """Make ``user`` the current rep of ``partners`` for ``role`` in ``company``.
+
+        Current relationships of other reps are ended (kept as history), new ones
+        are created, and the Salesperson is synced when ``role`` is the company's
+        primary role. With an empty ``user`` the current relationships are only
+        ended. Works on whole recordsets with a constant number of queries.
+
+        :return: the relationships created
+        """
+        company = company or self.env.company
+        role = role or company._get_relationship_primary_role()
+        if not role:
+            raise UserError(_("No relationship role is configured for %(company)s.",
+                              company=company.name))
+        partners = partners.commercial_partner_id
+        if not partners:
+            return self.browse()
+        user = user or self.env["res.users"]
+        if user:
+            self._check_rep(user, company)
+        current = self.sudo().search([
+            ("partner_id", "in", partners.ids),
+            ("company_id", "=", company.id),
+            ("role_id", "=", role.id),
+            ("is_current", "=", True),
+        ])
+        to_end = current.filtered(lambda r: r.user_id != user) if user else current
+        unchanged_partners = (current - to_end).partner_id
+        unowned = partners - current.partner_id
+        if check_rights:
+            self._check_change_rights(to_end, unowned, user, company)
+        targets = partners - unchanged_partners
+        if not targets:
+            return self.browse()
+        old_by_partner = {rel.partner_id.id: rel for rel in to_end}
+        to_end._end(reason)
+        new = self.browse()
+        if user:
+            base_vals = {
+                "user_id": user.id,
+                "company_id": company.id,
+                "role_id": role.id,
+                "source": source,
+                "reason": reason or False,
+                "changed_by_id": self.env.uid,
+                **(extra_vals or {}),
+            }
+            new = self.sudo().with_context(crm_rel_internal=True).create([
+                dict(base_vals, partner_id=partner.id,
+                     previous_id=old_by_partner[partner.id].id
+                     if partner.id in old_by_partner else False)
+                for partner in targets
+            ])
+        if role == company._get_relationship_primary_role():
+            self._sync_salesperson(targets, user, company)
+        changes = self._make_changes(targets, old_by_partner, user, company, role, source)
+        self._after_relationship_change(changes)
+        return new.with_env(self.env)
+
+    @api.model
+    def _make_changes(self, partners, old_by_partner, user, company, role, source):
+        """Describe a change as a list of dicts, grouped by previous rep."""
+        by_old = defaultdict(lambda: self.env["res.partner"])
+        for partner in partners:
+            old = old_by_partner.get(partner.id)
+            by_old[old.user_id if old else self.env["res.users"]] |= partner
+        return [
+            {"partners": group, "old_user": old_user, "new_user": user,
+             "company": company, "role": role, "source": source}
+            for old_user, group in by_old.items()
+        ]
+
+    @api.model
+    def _after_relationship_change(self, changes):
+        """Hook called once per ownership change, after the records are written.
+
+        ``changes`` is a list of dicts with keys ``partners``, ``old_user``,
+        ``new_user``, ``company``, ``role`` and ``source``.
+        """
+        return True
+
+    def _end(self, reason=False):
+        """End current relationships (they stay as history)."""
+        current = self.filtered("is_current")
+        if current:
+            current.sudo().with_context(crm_rel_internal=True).write({
+                "date_end": fields.Datetime.now(),
+                "ended_by_id": self.env.uid,
+                "end_reason": reason or False,
+            })
+        return current
+
+    @api.model
+    def _sync_salesperson(self, partners, user, company):
+        """Write the Salesperson of ``company`` on the customers and their contacts."""
+        contacts = self.env["res.partner"].sudo().with_context(active_test=False).search(
+            [("commercial_partner_id", "in", partners.ids)]
+        )
+        contacts.with_company(company).with_context(**{NO_SYNC: True}).write(
+            {"user_id": user.id or False}
+        )
+
+    # ------------------------------------------------------------------
+    # ORM: every create/write goes through _assign
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self.env.context.get("crm_rel_internal"):
+            return super().create(vals_list)
+        groups = defaultdict(list)
+        Partner = self.env["res.partner"]
+        for vals in vals_list:
+            if vals.get("date_end"):
+                raise UserError(_("Relationships are created current; end them by "
+                                  "assigning another rep."))
+            if not vals.get("partner_id") or not vals.get("user_id"):
+                raise ValidationError(_("A relationship needs a customer and a rep."))
+            company_id = vals.get("company_id") or self.env.company.id
+            role_id = vals.get("role_id") or (
+                self.env["res.company"].browse(company_id)._get_relationship_primary_role().id
+            )
+            extra = {k: v for k, v in vals.items() if k not in (
+                "partner_id", "user_id", "company_id", "role_id", "source", "reason",
+                "changed_by_id")}
+            key = (company_id, role_id, vals["user_id"], vals.get("source") or "odoo",
+                   vals.get("reason") or False, tuple(sorted(extra.items())))
+            groups[key].append(vals["partner_id"])
+        result = self.browse()
+        for (company_id, role_id, user_id, source, reason, extra), partner_ids in groups.items():
+            company = self.env["res.company"].browse(company_id).exists()
+            if not company:
+                raise ValidationError(_("Unknown company %(id)s.", id=company_id))
+            partners = Partner.browse(partner_ids).exists()
+            if len(partners) != len(set(partner_ids)):
+                raise ValidationError(_("Unknown customer in %(ids)s.", ids=partner_ids))
+            user = self.env["res.users"].browse(user_id).exists()
+            if not user:
+                raise ValidationError(_("Unknown rep %(id)s.", id=user_id))
+            result |= self._assign(
+                partners, user, role=self.env["crm.relationship.role"].browse(role_id),
+                company=company, source=source, reason=reason, extra_vals=dict(extra),
+            )
+        return result
+
+    def write(self, vals):
+        if self.env.context.get("crm_rel_internal"):
+            return super().write(vals)
+        if forbidden := IMMUTABLE_FIELDS & set(vals):
+            raise UserError(
+                _("Relationships are history and cannot be rewritten (%(fields)s); "
+                  "assign a new rep instead.", fields=", ".join(sorted(forbidden)))
+            )
+        vals = dict(vals)
+        new_user_id = vals.pop("user_id", None)
+        ending = vals.pop("date_end", None)
+        if (new_user_id is not None or ending) and self.filtered(lambda r: not r.is_current):
+            raise UserError(_("Ended relationships are history and cannot be changed."))
+        if vals:
+            # free-text fields only (reason, end reason): managers, or the rep
+            if not (self.env.su or self._is_relationship_manager()) and self.filtered(
+                lambda r: r.user_id != self.env.user
+            ):
+                raise AccessError(_("You can only annotate your own relationships."))
+            super().write(vals)
+        if new_user_id is not None or ending:
+            user = self.env["res.users"].browse(new_user_id or []).exists()
+            if new_user_id and not user:
+                raise ValidationError(_("Unknown rep %(id)s.", id=new_user_id))
+            for (company, role), rels in self.grouped(lambda r: (r.company_id, r.role_id)).items():
+                self._assign(
+                    rels.partner_id, user if new_user_id else None, role=role,
+                    company=company, source=self.env.context.get("crm_rel_source", "odoo"),
+                    reason=vals.get("reason") or self.env.context.get("crm_rel_reason"),
+                )
+        return True
+
+    # ------------------------------------------------------------------
+    # UI
+    # ------------------------------------------------------------------
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,35 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    @api.model
+    def _default_relationship_primary_role(self):
+        return self.env.ref(
+            "crm_relationship_manager.role_account_manager", raise_if_not_found=False
+        )
+
+    relationship_primary_role_id = fields.Many2one(
+        "crm.relationship.role",
+        string="Salesperson Role",
+        default=_default_relationship_primary_role,
+        ondelete="restrict",
+        help="The rep of this role is the customer's standard Salesperson in this "
+        "company; both are kept in sync in both directions.",
+    )
+
+    def _get_relationship_primary_role(self):
+        """Return the primary role of the company (falls back on the default role)."""
+        self.ensure_one()
+        return self.relationship_primary_role_id or self._default_relationship_primary_role()
+
+    @api.model
+    def _set_default_relationship_role(self):
+        """Give every existing company the default primary role (install time)."""
+        role = self._default_relationship_primary_role()
+        if role:
+            self.search([("relationship_primary_role_id", "=", False)]).write(
+                {"relationship_primary_role_id": role.id}
+            )

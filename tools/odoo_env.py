@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Drive an installed Odoo 18 for this addon: ``demo``, ``test`` and ``pip-install``.
+
+This script assumes Odoo 18.0 is already installed (``import odoo`` works) and a
+PostgreSQL server is reachable; it installs neither. It is what ``make demo`` and
+``make test`` run.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ADDON = "crm_relationship_manager"
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / "tools"
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def odoo_status():
+    """Return (True, version) when Odoo 18 is importable, else (False, reason)."""
+    code = "import odoo.release as r; print(r.version_info[0], r.version)"
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+            cwd=tempfile.gettempdir(),
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"python could not be run ({exc})"
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["import failed"])[-1]
+        return False, f"'import odoo' failed: {last}"
+    major, version = out.stdout.split()
+    if major != "18":
+        return False, f"Odoo {version} is installed, this addon needs 18.0"
+    return True, version
+
+
+def addons_dir():
+    """A folder holding the addon under its technical name (the checkout may be named otherwise)."""
+    if ROOT.name == ADDON:
+        return ROOT.parent
+    base = Path(tempfile.gettempdir()) / f"{ADDON}-addons-{uuid.uuid5(uuid.NAMESPACE_URL, str(ROOT)).hex[:8]}"
+    base.mkdir(exist_ok=True)
+    link = base / ADDON
+    if link.is_symlink() and link.resolve() != ROOT:
+        link.unlink()
+    if not link.exists():
+        link.symlink_to(ROOT, target_is_directory=True)
+    return base
+
+
+def addons_path():
+    import odoo  # noqa: F401  (only called once Odoo is known importable)
+    paths = [str(addons_dir())]
+    return ",".join(paths)
+
+
+def db_args(args):
+    return [f"--db_host={args.db_host}", f"--db_port={args.db_port}", f"--db_user={args.db_user}"]
+
+
+def ensure_db_role(args):
+    """Odoo refuses the 'postgres' role: make sure ours exists and may create databases."""
+    import psycopg2
+
+    try:
+        psycopg2.connect(host=args.db_host, port=args.db_port, user=args.db_user,
+                         dbname="postgres").close()
+        return
+    except psycopg2.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise SystemExit(f"PostgreSQL is not reachable at {args.db_host}:{args.db_port}: {exc}")
+    log(f"Creating PostgreSQL role {args.db_user!r} (needs a superuser connection as 'postgres')")
+    conn = psycopg2.connect(host=args.db_host, port=args.db_port, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cr:
+        cr.execute(f'CREATE ROLE "{args.db_user}" LOGIN CREATEDB')
+    conn.close()
+
+
+def odoo_cmd(args, *extra):
+    return [sys.executable, "-m", "odoo", *db_args(args), f"--addons-path={addons_path()}", *extra]
+
+
+def db_exists(args, name):
+    import psycopg2
+
+    conn = psycopg2.connect(host=args.db_host, port=args.db_port, user=args.db_user, dbname="postgres")
+    try:
+        with conn.cursor() as cr:
+            cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            return bool(cr.fetchone())
+    finally:
+        conn.close()
+
+
+def drop_db(args, name):
+    import psycopg2
+
+    conn = psycopg2.connect(host=args.db_host, port=args.db_port, user=args.db_user, dbname="postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()
+    shutil.rmtree(Path.home() / ".local/share/Odoo/filestore" / name, ignore_errors=True)
+
+
+def install(args, database, demo=True, extra_modules=()):
+    modules = ",".join([ADDON, *extra_modules])
+    cmd = odoo_cmd(args, "-d", database, "-i", modules, "--stop-after-init", "--log-level=warn",
+                   "--http-port=0", "--no-http")
+    if not demo:
+        cmd.append("--without-demo=all")
+    log(f"Installing {modules} into database {database} ...")
+    subprocess.run(cmd, check=True)
+
+
+def cmd_demo(args):
+    ok, why = odoo_status()
+    if not ok:
+        raise SystemExit(f"make demo needs Odoo 18: {why}")
+    ensure_db_role(args)
+    if db_exists(args, args.database):
+        log(f"Reusing database {args.database} (drop it to start afresh)")
+        subprocess.run(odoo_cmd(args, "-d", args.database, "-u", ADDON, "--stop-after-init",
+                                "--log-level=warn", "--no-http"), check=True)
+    else:
+        install(args, args.database, demo=True)
+    url = f"http://localhost:{args.http_port}"
+    log("")
+    log(f"Odoo with {ADDON} and its demo data: {url}/odoo/crm")
+    log("Log in as one of (password = login):")
+    log("  admin / admin                 Settings administrator (both companies)")
+    log("  demo.manager / demo.manager   Relationship Manager, Sales Administrator (EU)")
+    log("  demo.anna / demo.anna         Relationship Associate, Sales User (EU)")
+    log("  demo.manager.us / demo.manager.us  Relationship Manager (US)")
+    log("Stop the server with Ctrl+C.")
+    os.execv(sys.executable, odoo_cmd(args, "-d", args.database, f"--http-port={args.http_port}",
+                                      f"--db-filter=^{args.database}$"))
+
+
+def run_pytest(paths, extra=(), env=None, cwd=None):
+    cmd = [sys.executable, "-m", "pytest", "-p", "crm_rm_pytest_plugin", "-o",
+           "console_output_style=classic", *extra, *paths]
+    full_env = dict(os.environ, **(env or {}))
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in [str(TOOLS), full_env.get("PYTHONPATH", "")] if p
+    )
+    return subprocess.run(cmd, env=full_env, cwd=cwd or ROOT).returncode
+
+
+def cmd_test(args):
+    ok, why = odoo_status()
+    if not ok:
+        rc = run_pytest(["tests_static"], ["-q"], env={"CRM_RM_ODOO": "0"})
+        if rc not in (0,):
+            return rc
+        log(f"Odoo suite skipped: Odoo 18 is not importable ({why}).")
+        return 0
+    if not (shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")):
+        log("Chromium is missing: Odoo would silently skip the tours. "
+            "Install Debian's 'chromium' package (apt-get install chromium).")
+        return 1
+    ensure_db_role(args)
+    database = f"crm_rm_test_{os.getpid()}"
+    try:
+        install(args, database, demo=True)
+        addon = addons_dir() / ADDON
+        rc = run_pytest(
+            [str(addon / "tests_static"), str(addon / "tests")],
+            [
+                "-q", "-rfEs",
+                f"--odoo-database={database}",
+                f"--odoo-addons-path={addons_path()}",
+                "--odoo-http",
+                "--odoo-log-level=warn",
+                f"--odoo-extra=db_host={args.db_host}",
+                f"--odoo-extra=db_port={args.db_port}",
+                f"--odoo-extra=db_user={args.db_user}",
+                f"--rootdir={addon}",
+            ],
+            env={
+                "CRM_RM_ODOO": "1",
+                "CRM_RM_DB_HOST": args.db_host,
+                "CRM_RM_DB_PORT": str(args.db_port),
+                "CRM_RM_DB_USER": args.db_user,
+                "CRM_RM_ADDONS_PATH": addons_path(),
+            },
+            cwd=addon,
+        )
+        return rc
+    finally:
+        if not args.keep_db:
+            drop_db(args, database)
+
+
+def cmd_pip_install(args):
+    """pip install the addon through a folder named after it (whool names it from the folder)."""
+    target = addons_dir() / ADDON
+    return subprocess.run([sys.executable, "-m", "pip", "install", str(target)]).returncode
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["demo", "test", "pip-install"])
+    parser.add_argument("--db-host", default=os.environ.get("PGHOST", "127.0.0.1"))
+    parser.add_argument("--db-port", default=os.environ.get("PGPORT", "5432"))
+    parser.add_argument("--db-user", default="odoo")
+    parser.add_argument("--database", default="crm_relationship_demo")
+    parser.add_argument("--http-port", default="8069")
+    parser.add_argument("--keep-db", action="store_true", help="keep the test database")
+    args = parser.parse_args()
+    handler = {"demo": cmd_demo, "test": cmd_test, "pip-install": cmd_pip_install}[args.command]
+    sys.exit(handler(args) or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,2 @@
+from . import crm_relationship_update
+from . import crm_lead_update_assignment
