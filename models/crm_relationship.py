@@ -281,6 +281,11 @@ class CrmRelationship(models.Model):
 
         ``changes`` is a list of dicts with keys ``partners``, ``old_user``,
         ``new_user``, ``company``, ``role`` and ``source``.
+
+        Context keys honoured by the task-follow policy:
+        ``crm_task_follow_policy`` ('none'|'automated'|'all') overrides the
+        company's policy; ``crm_task_follow_skip`` skips it (the caller moves the
+        activities itself, e.g. a transfer).
         """
         return True
 
@@ -293,6 +298,8 @@ class CrmRelationship(models.Model):
                 "ended_by_id": self.env.uid,
                 "end_reason": reason or False,
             })
+            # the partial unique index needs the end written before any new insert
+            current.flush_recordset(["date_end", "is_current", "ended_by_id", "end_reason"])
         return current
 
     @api.model

@@ -20,6 +20,19 @@ class ResCompany(models.Model):
         "company; both are kept in sync in both directions.",
     )
 
+    task_follow_policy = fields.Selection(
+        [
+            ("none", "Update account ownership only"),
+            ("automated", "Also reassign open automated activities"),
+            ("all", "Also reassign all open activities"),
+        ],
+        string="Account and task ownership changes",
+        default="none",
+        required=True,
+        help="What happens to the previous owner's open activities when a customer "
+        "or lead changes owner.",
+    )
+
     def _get_relationship_primary_role(self):
         """Return the primary role of the company (falls back on the default role)."""
         self.ensure_one()

@@ -8,3 +8,6 @@ class ResConfigSettings(models.TransientModel):
     relationship_primary_role_id = fields.Many2one(
         related="company_id.relationship_primary_role_id", readonly=False
     )
+    task_follow_policy = fields.Selection(
+        related="company_id.task_follow_policy", readonly=False, required=True
+    )

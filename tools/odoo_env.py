@@ -172,13 +172,18 @@ def cmd_test(args):
             "Install Debian's 'chromium' package (apt-get install chromium).")
         return 1
     ensure_db_role(args)
-    database = f"crm_rm_test_{os.getpid()}"
+    database = args.database if args.reuse_db else f"crm_rm_test_{os.getpid()}"
     try:
-        install(args, database, demo=True)
+        if args.reuse_db and db_exists(args, database):
+            log(f"Updating {ADDON} in database {database} ...")
+            subprocess.run(odoo_cmd(args, "-d", database, "-u", ADDON, "--stop-after-init",
+                                    "--log-level=warn", "--no-http"), check=True)
+        else:
+            install(args, database, demo=True)
         addon = addons_dir() / ADDON
         rc = run_pytest(
-            [str(addon / "tests_static"), str(addon / "tests")],
-            [
+            [str(addon / p) for p in (args.paths or ["tests_static", "tests"])],
+            [*(["-k", args.k] if args.k else []),
                 "-q", "-rfEs",
                 f"--odoo-database={database}",
                 f"--odoo-addons-path={addons_path()}",
@@ -200,7 +205,7 @@ def cmd_test(args):
         )
         return rc
     finally:
-        if not args.keep_db:
+        if not (args.keep_db or args.reuse_db):
             drop_db(args, database)
 
 
@@ -219,6 +224,12 @@ def main():
     parser.add_argument("--database", default="crm_relationship_demo")
     parser.add_argument("--http-port", default="8069")
     parser.add_argument("--keep-db", action="store_true", help="keep the test database")
+    parser.add_argument("--reuse-db", action="store_true",
+                        help="dev loop: update the addon in --database (create it if "
+                        "missing) and keep it")
+    parser.add_argument("-k", help="only the tests matching this pytest expression")
+    parser.add_argument("paths", nargs="*", help="test paths relative to the addon "
+                        "(default: tests_static tests)")
     args = parser.parse_args()
     handler = {"demo": cmd_demo, "test": cmd_test, "pip-install": cmd_pip_install}[args.command]
     sys.exit(handler(args) or 0)

@@ -1,0 +1,2 @@
+from . import test_relationship
+from . import test_relationship_rpc
