@@ -230,7 +230,7 @@ def main():
     parser.add_argument("-k", help="only the tests matching this pytest expression")
     parser.add_argument("paths", nargs="*", help="test paths relative to the addon "
                         "(default: tests_static tests)")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     handler = {"demo": cmd_demo, "test": cmd_test, "pip-install": cmd_pip_install}[args.command]
     sys.exit(handler(args) or 0)
 
