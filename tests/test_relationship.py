@@ -229,3 +229,67 @@ class TestLeadAssignment(RelationshipCase):
         with self.assertRaisesRegex(ValidationError, "does not work in company"):
             self.env["crm.lead"].create({"name": "Bad", "user_id": self.associate_b.id,
                                          "company_id": self.company_a.id})
+
+
+@tagged("post_install", "-at_install")
+class TestRelationshipPrivacy(RelationshipCase):
+    """A customer shared by two companies: each sees only its own rep."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Rel = cls.env["crm.relationship"]
+        cls.rel_a = Rel.with_company(cls.company_a)._assign(
+            cls.shared, cls.associate_a, company=cls.company_a)
+        cls.rel_b = Rel.with_company(cls.company_b)._assign(
+            cls.shared, cls.associate_b, company=cls.company_b)
+
+    def _as(self, user, company):
+        # the web client sends the companies the user works in as allowed_company_ids
+        return self.env(user=user, context={"allowed_company_ids": [company.id]})
+
+    def test_each_company_sees_its_own_rep(self):
+        cases = [
+            (self.associate_b, self.company_b, self.associate_b, self.rel_b),
+            (self.manager_b, self.company_b, self.associate_b, self.rel_b),
+            (self.user_ab, self.company_b, self.associate_b, self.rel_b),
+            (self.user_ab, self.company_a, self.associate_a, self.rel_a),
+            (self.associate_a, self.company_a, self.associate_a, self.rel_a),
+        ]
+        for user, company, rep, rel in cases:
+            with self.subTest(user=user.login, company=company.name):
+                # every request starts with an empty cache; so does each user here
+                self.env.invalidate_all()
+                env = self._as(user, company)
+                partner = env["res.partner"].browse(self.shared.id)
+                self.assertEqual(partner.user_id, rep)
+                self.assertEqual(partner.read(["user_id"])[0]["user_id"][0], rep.id)
+                other = (self.associate_a | self.associate_b) - rep
+                self.assertFalse(env["res.partner"].search(
+                    [("id", "=", self.shared.id), ("user_id", "=", other.id)]))
+                self.assertTrue(env["res.partner"].search(
+                    [("id", "=", self.shared.id), ("user_id", "=", rep.id)]))
+                groups = env["res.partner"].read_group(
+                    [("id", "=", self.shared.id)], ["user_id"], ["user_id"])
+                self.assertEqual([g["user_id"][0] for g in groups], [rep.id])
+                exported = partner.export_data(["user_id"])["datas"]
+                self.assertEqual(exported, [[rep.name]])
+                web = env["res.partner"].web_search_read(
+                    [("id", "=", self.shared.id)], {"user_id": {"fields": {"display_name": {}}}})
+                self.assertEqual(web["records"][0]["user_id"]["id"], rep.id)
+                rels = env["crm.relationship"].search([("partner_id", "=", self.shared.id)])
+                self.assertEqual(rels, rel)
+                rel_groups = env["crm.relationship"].read_group(
+                    [("partner_id", "=", self.shared.id)], ["user_id"], ["user_id"])
+                self.assertEqual({g["user_id"][0] for g in rel_groups}, {rep.id})
+                self.assertEqual(partner.relationship_ids, rel)
+
+    def test_other_company_relationship_unreadable(self):
+        env = self._as(self.associate_b, self.company_b)
+        with self.assertRaises(AccessError):
+            env["crm.relationship"].browse(self.rel_a.id).read(["user_id"])
+
+    def test_change_in_one_company_leaves_other(self):
+        self.assign(self.shared, self.associate_a2, as_user=self.manager_a)
+        self.assertEqual(self.shared.with_company(self.company_b).user_id, self.associate_b)
+        self.assertTrue(self.rel_b.is_current)

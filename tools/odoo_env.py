@@ -189,6 +189,9 @@ def cmd_test(args):
                 f"--odoo-addons-path={addons_path()}",
                 "--odoo-http",
                 "--odoo-log-level=warn",
+                # pytest-odoo imports odoo.tests before it turns test mode on,
+                # which makes Odoo log a spurious "Importing test framework" error
+                "--odoo-extra=log-handler=odoo.tests.common:CRITICAL",
                 f"--odoo-extra=db_host={args.db_host}",
                 f"--odoo-extra=db_port={args.db_port}",
                 f"--odoo-extra=db_user={args.db_user}",
