@@ -52,7 +52,6 @@ class CrmRelationship(models.Model):
     company_id = fields.Many2one(
         "res.company",
         required=True,
-        index=True,
         default=lambda self: self.env.company,
         readonly=True,
     )
@@ -60,7 +59,6 @@ class CrmRelationship(models.Model):
         "crm.relationship.role",
         string="Role",
         required=True,
-        index=True,
         ondelete="restrict",
         readonly=True,
     )
@@ -70,13 +68,13 @@ class CrmRelationship(models.Model):
     date_start = fields.Datetime(
         string="Start", required=True, default=fields.Datetime.now, readonly=True
     )
-    date_end = fields.Datetime(string="End", index=True, readonly=True)
+    date_end = fields.Datetime(string="End", readonly=True)
     is_current = fields.Boolean(
         string="Current",
-        compute="_compute_is_current",
-        store=True,
-        precompute=True,
-        index=True,
+        default=True,
+        readonly=True,
+        help="Not ended yet. Maintained by the model: false exactly when the "
+        "relationship has an end date.",
     )
     changed_by_id = fields.Many2one(
         "res.users",
@@ -101,11 +99,6 @@ class CrmRelationship(models.Model):
     previous_user_id = fields.Many2one(
         related="previous_id.user_id", string="Previous Rep"
     )
-
-    @api.depends("date_end")
-    def _compute_is_current(self):
-        for rel in self:
-            rel.is_current = not rel.date_end
 
     @api.depends("partner_id", "role_id", "user_id")
     def _compute_display_name(self):
@@ -223,6 +216,13 @@ class CrmRelationship(models.Model):
         user = user or self.env["res.users"]
         if user:
             self._check_rep(user, company)
+        foreign = partners.filtered(lambda p: p.company_id and p.company_id != company)
+        if foreign:
+            raise ValidationError(
+                _("%(customer)s belongs to company %(other)s and cannot have a rep in "
+                  "%(company)s.", customer=foreign[0].display_name,
+                  other=foreign[0].company_id.name, company=company.name)
+            )
         current = self.sudo().search([
             ("partner_id", "in", partners.ids),
             ("company_id", "=", company.id),
@@ -250,10 +250,10 @@ class CrmRelationship(models.Model):
                 "changed_by_id": self.env.uid,
                 **(extra_vals or {}),
             }
-            new = self.sudo().with_context(crm_rel_internal=True).create([
+            new = self._insert_current([
                 dict(base_vals, partner_id=partner.id,
                      previous_id=old_by_partner[partner.id].id
-                     if partner.id in old_by_partner else False)
+                     if partner.id in old_by_partner else None)
                 for partner in targets
             ])
         if role == company._get_relationship_primary_role():
@@ -265,15 +265,62 @@ class CrmRelationship(models.Model):
     @api.model
     def _make_changes(self, partners, old_by_partner, user, company, role, source):
         """Describe a change as a list of dicts, grouped by previous rep."""
-        by_old = defaultdict(lambda: self.env["res.partner"])
-        for partner in partners:
-            old = old_by_partner.get(partner.id)
-            by_old[old.user_id if old else self.env["res.users"]] |= partner
+        by_old = defaultdict(list)
+        for partner_id in partners.ids:
+            old = old_by_partner.get(partner_id)
+            by_old[old.user_id.id if old else False].append(partner_id)
+        Partner, Users = self.env["res.partner"], self.env["res.users"]
         return [
-            {"partners": group, "old_user": old_user, "new_user": user,
-             "company": company, "role": role, "source": source}
-            for old_user, group in by_old.items()
+            {"partners": Partner.browse(ids), "old_user": Users.browse(old_id or []),
+             "new_user": user, "company": company, "role": role, "source": source}
+            for old_id, ids in by_old.items()
         ]
+
+    @api.model
+    def _insert_current(self, vals_list):
+        """Insert current relationships in one statement and return them.
+
+        Relationships are append-only history rows whose every value has been
+        validated by ``_assign``; inserting them set-wise keeps a change of
+        100,000 customers at the cost of one SQL statement instead of 100,000
+        ORM creates (default_get, cache and recompute per record).
+        """
+        if not vals_list:
+            return self.browse()
+        self.flush_model()
+        now = fields.Datetime.now()
+        columns = sorted({key for vals in vals_list for key in vals})
+        for name in columns:
+            field = self._fields.get(name)
+            if not field or not field.store or field.type in ("one2many", "many2many"):
+                raise ValidationError(_("Unknown relationship field %(field)s.", field=name))
+        extra = {"is_current": True, "date_start": now, "create_uid": self.env.uid,
+                 "create_date": now, "write_uid": self.env.uid, "write_date": now}
+        columns += [name for name in extra if name not in columns]
+        sql_types = {"many2one": "int4", "integer": "int4", "boolean": "bool",
+                     "datetime": "timestamp", "date": "date", "float": "float8"}
+        selects, params = [], []
+        for name in columns:
+            values = [vals[name] if name in vals else extra.get(name) for vals in vals_list]
+            sql_type = sql_types.get(self._fields[name].type, "varchar")
+            if sql_type != "bool":
+                values = [None if value is False else value for value in values]
+            if all(value == values[0] for value in values):
+                # the same for every row: one parameter
+                selects.append(f"%s::{sql_type}")
+                params.append(values[0])
+            else:
+                selects.append(f"unnest(%s::{sql_type}[])")
+                params.append(values)
+        self.env.cr.execute(
+            "INSERT INTO crm_relationship ({}) SELECT {} RETURNING id".format(
+                ",".join(f'"{name}"' for name in columns), ",".join(selects)),
+            params,
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        self.env["res.partner"].invalidate_model(["relationship_ids", "current_relationship_ids"])
+        self.env["res.users"].invalidate_model(["relationship_ids"])
+        return self.browse(ids)
 
     @api.model
     def _after_relationship_change(self, changes):
@@ -290,16 +337,25 @@ class CrmRelationship(models.Model):
         return True
 
     def _end(self, reason=False):
-        """End current relationships (they stay as history)."""
+        """End current relationships (they stay as history), in one statement."""
         current = self.filtered("is_current")
         if current:
-            current.sudo().with_context(crm_rel_internal=True).write({
-                "date_end": fields.Datetime.now(),
-                "ended_by_id": self.env.uid,
-                "end_reason": reason or False,
-            })
-            # the partial unique index needs the end written before any new insert
-            current.flush_recordset(["date_end", "is_current", "ended_by_id", "end_reason"])
+            current.flush_recordset()
+            now = fields.Datetime.now()
+            self.env.cr.execute(
+                """
+                UPDATE crm_relationship
+                   SET date_end = %s, is_current = false, ended_by_id = %s,
+                       end_reason = %s, write_uid = %s, write_date = %s
+                 WHERE id = ANY(%s) AND is_current
+                """,
+                (now, self.env.uid, reason or None, self.env.uid, now, current.ids),
+            )
+            current.invalidate_recordset(
+                ["date_end", "is_current", "ended_by_id", "end_reason", "write_uid", "write_date"]
+            )
+            self.env["res.partner"].invalidate_model(["current_relationship_ids"])
+            self.env["res.users"].invalidate_model(["relationship_ids"])
         return current
 
     @api.model

@@ -51,13 +51,13 @@ class ResPartner(models.Model):
                     vals["user_id"] = parent_users[vals["parent_id"]]
         partners = super(ResPartner, self.with_context(**{NO_SYNC: True})).create(vals_list)
         partners = partners.with_env(self.env)
-        by_user = defaultdict(lambda: self.browse())
+        by_user = defaultdict(list)
         for partner, vals in zip(partners, vals_list):
             if vals.get("user_id") and partner.commercial_partner_id == partner:
-                by_user[vals["user_id"]] |= partner
-        for user_id, group in by_user.items():
+                by_user[vals["user_id"]].append(partner.id)
+        for user_id, ids in by_user.items():
             self.env["crm.relationship"]._assign(
-                group, self.env["res.users"].browse(user_id),
+                self.browse(ids), self.env["res.users"].browse(user_id),
                 source=self.env.context.get("crm_rel_source", "odoo"),
                 reason=self.env.context.get("crm_rel_reason"),
             )
