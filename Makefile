@@ -10,7 +10,7 @@ DB_USER   ?= odoo
 DEMO_DB   ?= crm_relationship_demo
 HTTP_PORT ?= 8069
 
-.PHONY: demo test install help
+.PHONY: demo test install screenshots help
 
 help:
 	@sed -n '2,4p' Makefile
@@ -23,3 +23,6 @@ test:
 
 install:
 	@$(PYTHON) tools/odoo_env.py pip-install
+
+screenshots:  # re-take the README screenshots from the tours
+	@CRM_RM_SCREENSHOTS=1 $(PYTHON) tools/odoo_env.py test --db-host $(DB_HOST) --db-port $(DB_PORT) --db-user $(DB_USER) -k tour

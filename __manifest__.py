@@ -26,6 +26,11 @@
     "demo": [
         "demo/crm_relationship_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_relationship_manager/static/tests/tours/*.js",
+        ],
+    },
     "pre_init_hook": "pre_init_hook",
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",

@@ -1,2 +1,3 @@
 from . import test_relationship
 from . import test_relationship_rpc
+from . import test_relationship_tour
