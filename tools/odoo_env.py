@@ -8,6 +8,7 @@ PostgreSQL server is reachable; it installs neither. It is what ``make demo`` an
 """
 import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -212,10 +213,26 @@ def cmd_test(args):
             drop_db(args, database)
 
 
+def export_tree(dest):
+    """Copy the addon's files (tracked and untracked, not ignored) to ``dest``/ADDON."""
+    target = Path(dest) / ADDON
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                           check=True, capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, files):
+        src = ROOT / name
+        if src.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / name)
+    return target
+
+
 def cmd_pip_install(args):
-    """pip install the addon through a folder named after it (whool names it from the folder)."""
-    target = addons_dir() / ADDON
-    return subprocess.run([sys.executable, "-m", "pip", "install", str(target)]).returncode
+    """pip install the addon. Its build backend (whool) names the package after the
+    folder, so the files are exported to a folder named after the addon first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = export_tree(tmp)
+        return subprocess.run([sys.executable, "-m", "pip", *(args.pip_args or ["install"]),
+                               str(target)]).returncode
 
 
 def main():
@@ -230,6 +247,7 @@ def main():
     parser.add_argument("--reuse-db", action="store_true",
                         help="dev loop: update the addon in --database (create it if "
                         "missing) and keep it")
+    parser.add_argument("--pip-args", type=shlex.split, help="pip command line (default: install)")
     parser.add_argument("-k", help="only the tests matching this pytest expression")
     parser.add_argument("paths", nargs="*", help="test paths relative to the addon "
                         "(default: tests_static tests)")
