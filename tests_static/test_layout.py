@@ -5,7 +5,7 @@ import csv
 import re
 from pathlib import Path
 
-from lxml import etree
+import xml.etree.ElementTree as etree
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ast.literal_eval((ROOT / "__manifest__.py").read_text())
