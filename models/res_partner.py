@@ -58,7 +58,7 @@ class ResPartner(models.Model):
         for user_id, ids in by_user.items():
             self.env["crm.relationship"]._assign(
                 self.browse(ids), self.env["res.users"].browse(user_id),
-                source=self.env.context.get("crm_rel_source", "odoo"),
+                source=self._relationship_source(),
                 reason=self.env.context.get("crm_rel_reason"),
             )
         return partners
@@ -76,12 +76,18 @@ class ResPartner(models.Model):
             # a Salesperson change on a customer is a relationship change
             self.env["crm.relationship"]._assign(
                 commercial, user,
-                source=self.env.context.get("crm_rel_source", "odoo"),
+                source=self._relationship_source(),
                 reason=self.env.context.get("crm_rel_reason"),
             )
         if contacts:
             super(ResPartner, contacts).write({"user_id": user.id})
         return True
+
+    def _relationship_source(self):
+        """Source of a relationship change made through the Salesperson field."""
+        if self.env.context.get("crm_rel_source"):
+            return self.env.context["crm_rel_source"]
+        return "import" if self.env.context.get("import_file") else "odoo"
 
     def action_open_update_relationship(self):
         return {

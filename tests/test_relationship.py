@@ -100,6 +100,27 @@ class TestSalespersonSync(RelationshipCase):
         self.assertEqual(contact.user_id, self.associate_a, "contacts inherit the parent's rep")
         self.assertFalse(self.env["crm.relationship"].search([("partner_id", "=", contact.id)]))
 
+    def test_import_is_a_relationship_change(self):
+        """base_import's load() sets the Salesperson: recorded as an import."""
+        result = self.env["res.partner"].with_user(self.manager_a).with_context(
+            import_file=True).load(
+            ["id", "name", "is_company", "user_id/id"],
+            [[self._xmlid(self.customer_a), "Customer A", "1", self._xmlid(self.associate_a2)]],
+        )
+        self.assertFalse(result["messages"], result["messages"])
+        rel = self.current(self.customer_a)
+        self.assertEqual(rel.user_id, self.associate_a2)
+        self.assertEqual(rel.source, "import")
+
+    def _xmlid(self, record):
+        """The external id of ``record``, made on the fly if it has none."""
+        if xmlid := record.get_external_id().get(record.id):
+            return xmlid
+        name = f"{record._table}_{record.id}"
+        self.env["ir.model.data"].create({
+            "module": "__test__", "name": name, "model": record._name, "res_id": record.id})
+        return f"__test__.{name}"
+
     def test_relationship_to_salesperson(self):
         self.assign(self.shared, self.associate_a)
         self.assertEqual(self.shared.with_company(self.company_a).user_id, self.associate_a)
