@@ -174,6 +174,12 @@ def cmd_test(args):
         log("Chromium is missing: Odoo would silently skip the tours. "
             "Install Debian's 'chromium' package (apt-get install chromium).")
         return 1
+    probe = subprocess.run([sys.executable, "-c", "import websocket"], capture_output=True,
+                           cwd=tempfile.gettempdir())
+    if probe.returncode != 0:
+        log("The Python package websocket-client is missing: Odoo would silently skip the "
+            "tours. Install it (pip install websocket-client).")
+        return 1
     ensure_db_role(args)
     database = args.database if args.reuse_db else f"crm_rm_test_{os.getpid()}"
     try:
