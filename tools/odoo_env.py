@@ -191,7 +191,7 @@ def cmd_test(args):
                 f"--odoo-database={database}",
                 f"--odoo-addons-path={addons_path()}",
                 "--odoo-http",
-                f"--odoo-extra=http_port={args.http_port}",
+                f"--odoo-extra=http-port={args.http_port}",
                 "--odoo-log-level=warn",
                 # pytest-odoo imports odoo.tests before it turns test mode on,
                 # which makes Odoo log a spurious "Importing test framework" error
