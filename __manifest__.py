@@ -24,6 +24,8 @@
         "views/crm_relationship_menus.xml",
         "data/mail_template_task_follow.xml",
         "views/mail_activity_views.xml",
+        "views/res_users_views.xml",
+        "wizards/res_users_reassign_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",

@@ -29,3 +29,12 @@ class MailActivity(models.Model):
         # the activity form of the web client: scheduled by hand
         return super(MailActivity, self.with_context(**{MANUAL_KEY: True})).web_save(
             vals, specification, next_id=next_id)
+
+    def unlink(self):
+        # Archiving a user must not delete their activities (Odoo's mail module
+        # unlinks them in res.users.action_archive): keep those, they stay
+        # assigned to the archived user until someone reassigns them.
+        keep_of = self.env.context.get("crm_rm_keep_activities_of")
+        if keep_of:
+            self = self.filtered(lambda act: act.user_id.id not in keep_of)
+        return super(MailActivity, self).unlink()

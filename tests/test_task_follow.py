@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from .common import RelationshipCase
@@ -267,3 +268,216 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         notes = self.changer_notifications()
         self.assertEqual(len(notes), 1)
         self.assertIn("5 open activities", notes[0]["message"])
+
+
+@tagged("post_install", "-at_install")
+class TestReassignResources(TaskFollowMixin, RelationshipCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_task_follow_data()
+        cls.orphan_lead = cls.env["crm.lead"].create({
+            "name": "Lead without customer", "user_id": cls.associate_a.id,
+            "team_id": cls.team_a.id, "company_id": cls.company_a.id,
+        })
+
+    def wizard(self, successor, as_user=None, **vals):
+        return self.env["res.users.reassign"].with_user(as_user or self.manager_a).create(
+            dict(user_id=self.associate_a.id, successor_id=successor.id, **vals))
+
+    def test_reassign_moves_everything_with_policy(self):
+        for policy, expected in (("none", set()),
+                                 ("automated", {"partner_auto", "contact_auto", "lead_auto",
+                                                "other_customer", "orphan"}),
+                                 ("all", {"partner_auto", "partner_manual", "contact_auto",
+                                          "lead_auto", "lead_manual", "other_customer",
+                                          "orphan", "orphan_manual"})):
+            with self.subTest(policy=policy):
+                self.set_policy(policy)
+                work = self.open_work()
+                work["orphan"] = self.activity(self.orphan_lead, self.associate_a)
+                work["orphan_manual"] = self.activity(self.orphan_lead, self.associate_a,
+                                                      manual=True)
+                self.wizard(self.associate_a2, reason="left").action_apply()
+                self.assertEqual(self.current(self.customer_a).user_id, self.associate_a2)
+                self.assertEqual(self.current(self.customer_a).source, "mass")
+                self.assertEqual(self.current(self.customer_a2).user_id, self.associate_a2)
+                self.assertEqual((self.lead | self.lead_a2 | self.orphan_lead).user_id,
+                                 self.associate_a2)
+                self.assertEqual(self.won_lead.user_id, self.associate_a)
+                moved = {k for k, act in work.items() if act.user_id == self.associate_a2}
+                self.assertEqual(moved, expected)
+                self.assertEqual(work["third_party"].user_id, self.manager_a)
+                mails = self.handover_mails()
+                if expected:
+                    # one per account: customer A, customer A2, the lead without customer
+                    self.assertEqual(len(mails), 3)
+                else:
+                    self.assertFalse(mails)
+                # give everything back for the next policy (without moving activities)
+                self.env.invalidate_all()
+                work_ids = self.env["mail.activity"].browse([a.id for a in work.values()])
+                work_ids.unlink()
+                mails.unlink()
+                self.env["res.users.reassign"].with_context(
+                    crm_task_follow_policy="none").create({
+                        "user_id": self.associate_a2.id,
+                        "successor_id": self.associate_a.id}).action_apply()
+
+    def test_bad_successor(self):
+        before = self.current(self.customer_a)
+        cases = {
+            "archived": self.archived,
+            "other company": self.associate_b,
+            "same user": self.associate_a,
+        }
+        for name, successor in cases.items():
+            with self.subTest(name), self.assertRaises(UserError) as ctx:
+                self.wizard(successor).action_apply()
+            self.assertIn(successor.name, str(ctx.exception))
+        self.assertEqual(self.current(self.customer_a), before, "nothing changed")
+        self.assertEqual(self.lead.user_id, self.associate_a)
+
+    def test_associate_cannot_reassign(self):
+        with self.assertRaises(AccessError):
+            self.env["res.users.reassign"].with_user(self.associate_a2).create({
+                "user_id": self.associate_a.id, "successor_id": self.associate_a2.id,
+            }).action_apply()
+
+    def test_archive_with_open_resources_asks_for_successor(self):
+        self.set_policy("all")
+        work = self.open_work()
+        action = self.associate_a.with_user(self.admin).action_archive()
+        self.assertEqual(action["res_model"], "res.users.reassign")
+        self.assertTrue(self.associate_a.active, "not archived without a successor")
+        with self.assertRaisesRegex(UserError, "Reassign resources"):
+            self.associate_a.with_user(self.admin).write({"active": False})
+        with self.assertRaisesRegex(UserError, "Reassign resources"):
+            (self.associate_a | self.associate_a2).with_user(self.admin).action_archive()
+        self.assertTrue(self.associate_a.active)
+        # the wizard opened by Archive: reassign, then archive
+        wizard = self.env["res.users.reassign"].with_user(self.admin).with_context(
+            action["context"]).create({"successor_id": self.associate_a2.id})
+        wizard.action_apply()
+        self.assertFalse(self.associate_a.active)
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a2)
+        for act in work.values():
+            self.assertTrue(act.exists(), "no activity is deleted")
+        self.assertEqual(work["won_lead"].user_id, self.associate_a,
+                         "activities outside the policy stay with the archived user")
+
+    def test_archive_without_resources_keeps_activities(self):
+        """Odoo's mail module deletes a user's activities on archiving; not any more."""
+        user = self.associate_a2
+        act = self.activity(self.customer_a2, user)
+        user.with_user(self.admin).action_archive()
+        self.assertFalse(user.active)
+        self.assertTrue(act.exists())
+        self.assertEqual(act.user_id, user)
+
+
+@tagged("post_install", "-at_install")
+class TestManualVersusAutomated(TaskFollowMixin, RelationshipCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_task_follow_data()
+
+    def new_activities(self, before):
+        return self.env["mail.activity"].search([("id", ">", before)])
+
+    def last_id(self):
+        return self.env["mail.activity"].search([], order="id desc", limit=1).id or 0
+
+    def test_schedule_dialog_is_manual(self):
+        before = self.last_id()
+        lead = self.lead.with_user(self.associate_a)
+        wizard = Form(self.env["mail.activity.schedule"].with_user(self.associate_a).with_context(
+            active_model="crm.lead", active_id=lead.id, active_ids=lead.ids))
+        wizard.activity_type_id = self.call
+        wizard.summary = "by hand"
+        wizard.save().action_schedule_activities()
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertFalse(act.automated)
+
+    def test_activity_form_is_manual(self):
+        before = self.last_id()
+        self.env["mail.activity"].with_user(self.associate_a).web_save({
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"), "res_id": self.lead.id,
+            "activity_type_id": self.call.id, "summary": "form", "user_id": self.associate_a.id,
+        }, {})
+        self.assertFalse(self.new_activities(before).automated)
+
+    def test_calendar_meeting_from_ui_is_manual(self):
+        before = self.last_id()
+        now = fields.Datetime.now()
+        self.env["calendar.event"].with_user(self.associate_a).with_context(
+            default_res_model="crm.lead", default_res_id=self.lead.id,
+            default_res_model_id=self.env["ir.model"]._get_id("crm.lead"),
+            no_mail_to_attendees=True,
+        ).web_save({"name": "Meet", "start": now + timedelta(days=1),
+                    "stop": now + timedelta(days=1, hours=1)}, {})
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertFalse(act.automated)
+
+    def test_activity_schedule_from_code_is_automated(self):
+        act = self.lead.activity_schedule("mail.mail_activity_data_call", user_id=self.associate_a.id)
+        self.assertTrue(act.automated)
+
+    def test_activity_plan_is_automated(self):
+        plan = self.env["mail.activity.plan"].create({
+            "name": "Onboarding", "res_model": "crm.lead",
+            "template_ids": [(0, 0, {"activity_type_id": self.call.id, "summary": "plan step",
+                                     "responsible_type": "other",
+                                     "responsible_id": self.associate_a.id})],
+        })
+        before = self.last_id()
+        wizard = self.env["mail.activity.schedule"].with_context(
+            active_model="crm.lead", active_id=self.lead.id, active_ids=self.lead.ids,
+        ).create({"plan_id": plan.id, "res_model": "crm.lead", "res_ids": str(self.lead.ids)})
+        wizard.action_schedule_plan()
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertTrue(act.automated)
+
+    def test_server_action_is_automated(self):
+        action = self.env["ir.actions.server"].create({
+            "name": "Next activity", "model_id": self.env["ir.model"]._get_id("crm.lead"),
+            "state": "next_activity", "activity_type_id": self.call.id,
+            "activity_summary": "server action", "activity_user_type": "specific",
+            "activity_user_id": self.associate_a.id,
+        })
+        before = self.last_id()
+        action.with_context(active_model="crm.lead", active_id=self.lead.id).run()
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertTrue(act.automated)
+
+    def test_plain_create_and_import_are_automated(self):
+        act = self.env["mail.activity"].create({
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"), "res_id": self.lead.id,
+            "activity_type_id": self.call.id, "automated": False,
+        })
+        self.assertTrue(act.automated, "code/RPC create counts as automated")
+        before = self.last_id()
+        result = self.env["mail.activity"].with_context(import_file=True).load(
+            ["res_model_id/id", "res_id", "activity_type_id/id", "summary", "user_id/id"],
+            [["crm.model_crm_lead", str(self.lead.id), "mail.mail_activity_data_call",
+              "imported", "base.user_admin"]])
+        self.assertFalse(result["messages"], result["messages"])
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertTrue(act.automated)
+
+    def test_automated_flag_in_views(self):
+        arch = self.env["mail.activity"].with_user(self.manager_a).get_view(
+            self.env.ref("mail.mail_activity_view_tree").id, "list")["arch"]
+        self.assertIn('name="automated"', arch)
+        arch = self.env["mail.activity"].with_user(self.associate_a).get_view(
+            self.env.ref("mail.mail_activity_view_tree").id, "list")["arch"]
+        self.assertNotIn('name="automated"', arch, "managers only")
+        search = self.env["mail.activity"].with_user(self.manager_a).get_view(
+            self.env.ref("mail.mail_activity_view_search").id, "search")["arch"]
+        self.assertIn('name="filter_automated"', search)
