@@ -5,7 +5,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
-from .common import RelationshipCase
+from .common import RelationshipCase, RelationshipHttpCase
 
 MANUAL = {"crm_rm_activity_manual": True}
 
@@ -68,6 +68,7 @@ class TaskFollowMixin:
 
     def set_policy(self, policy, company=None):
         (company or self.company_a).task_follow_policy = policy
+        self.env.flush_all()  # visible to the XML-RPC server too
 
     def handover_mails(self, user=None):
         user = user or self.associate_a2
@@ -268,6 +269,46 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         notes = self.changer_notifications()
         self.assertEqual(len(notes), 1)
         self.assertIn("5 open activities", notes[0]["message"])
+
+    # --- companies -----------------------------------------------------------
+    def test_no_cross_company_detail(self):
+        """A customer shared by both companies, handled by the same rep in both:
+        a change in company A moves and mentions only company A's work."""
+        self.set_policy("all", self.company_a)
+        self.set_policy("all", self.company_b)
+        rep = self.user_ab
+        for company in (self.company_a, self.company_b):
+            self.env["crm.relationship"].with_company(company)._assign(
+                self.shared, rep, company=company)
+        Lead = self.env["crm.lead"].with_context(tracking_disable=True)
+        lead_a = Lead.create({"name": "Shared lead A", "partner_id": self.shared.id,
+                              "user_id": rep.id, "company_id": self.company_a.id,
+                              "team_id": self.team_a.id})
+        lead_b = Lead.with_company(self.company_b).create({
+            "name": "Secret lead B", "partner_id": self.shared.id, "user_id": rep.id,
+            "company_id": self.company_b.id, "team_id": self.team_b.id})
+        act_a = self.activity(lead_a, rep, summary="work in A")
+        act_b = self.activity(lead_b, rep, summary="secret work in B")
+        self.env["crm.relationship"].with_user(self.manager_a)._assign(
+            self.shared, self.associate_a2, company=self.company_a)
+        self.assertEqual(act_a.user_id, self.associate_a2)
+        self.assertEqual(act_b.user_id, rep, "company B's work stays")
+        mails = self.handover_mails()
+        self.assertEqual(len(mails), 1)
+        self.assertIn("work in A", mails.body_html)
+        self.assertIn("Company A", mails.body_html)
+        for secret in ("secret work in B", "Secret lead B", "Company B"):
+            self.assertNotIn(secret, mails.body_html)
+            self.assertNotIn(secret, mails.subject)
+
+    def test_invalid_context_policy(self):
+        with self.assertRaisesRegex(UserError, "Unknown task-follow policy"), \
+                self.env.cr.savepoint():
+            self.env["crm.relationship"].with_context(crm_task_follow_policy="most")._assign(
+                self.customer_a, self.associate_a2)
+        self.env.invalidate_all()
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a,
+                         "the request is rolled back: nothing changed")
 
 
 @tagged("post_install", "-at_install")
@@ -481,3 +522,79 @@ class TestManualVersusAutomated(TaskFollowMixin, RelationshipCase):
         search = self.env["mail.activity"].with_user(self.manager_a).get_view(
             self.env.ref("mail.mail_activity_view_search").id, "search")["arch"]
         self.assertIn('name="filter_automated"', search)
+
+
+@tagged("post_install", "-at_install")
+class TestTaskFollowRpc(TaskFollowMixin, RelationshipHttpCase):
+    """The same triggers over a real XML-RPC server, as the user."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_task_follow_data()
+
+    def moved(self, work):
+        self.env.invalidate_all()
+        return {k for k, act in work.items() if act.user_id == self.associate_a2}
+
+    def test_partner_write_over_rpc(self):
+        for policy, expected in (("none", set()),
+                                 ("automated", {"partner_auto", "contact_auto", "lead_auto"}),
+                                 ("all", {"partner_auto", "partner_manual", "contact_auto",
+                                          "lead_auto", "lead_manual"})):
+            with self.subTest(policy=policy):
+                self.set_policy(policy)
+                work = self.open_work()
+                self.rpc(self.manager_a, "res.partner", "write", [self.customer_a.id],
+                         {"user_id": self.associate_a2.id})
+                self.assertEqual(self.moved(work), expected)
+                self.assertEqual(len(self.handover_mails()), 1 if expected else 0)
+                # back to the start, without moving anything
+                self.env["mail.activity"].browse([a.id for a in work.values()]).unlink()
+                self.handover_mails().unlink()
+                self.env["crm.relationship"].with_context(crm_task_follow_skip=True)._assign(
+                    self.customer_a, self.associate_a)
+
+    def test_relationship_write_over_rpc(self):
+        self.set_policy("automated")
+        work = self.open_work()
+        self.rpc(self.manager_a, "crm.relationship", "write", [self.current(self.customer_a).id],
+                 {"user_id": self.associate_a2.id})
+        self.assertEqual(self.moved(work), {"partner_auto", "contact_auto", "lead_auto"})
+
+    def test_lead_write_over_rpc(self):
+        self.set_policy("all")
+        work = self.open_work()
+        self.rpc(self.manager_a, "crm.lead", "write", [self.lead.id, self.lead_a2.id],
+                 {"user_id": self.associate_a2.id})
+        self.assertEqual(self.moved(work), {"lead_auto", "lead_manual"})
+        self.assertEqual(len(self.handover_mails()), 1)
+
+    def test_activity_created_over_rpc_is_automated(self):
+        act_id = self.rpc(self.associate_a, "mail.activity", "create", {
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"), "res_id": self.lead.id,
+            "activity_type_id": self.call.id, "summary": "from an integration",
+            "user_id": self.associate_a.id,
+        })
+        self.assertTrue(self.env["mail.activity"].browse(act_id).automated)
+
+    def test_archive_over_rpc_needs_successor(self):
+        work = self.open_work()
+        self.assertRpcFault("UserError", self.admin, "res.users", "write",
+                            [self.associate_a.id], {"active": False},
+                            message="Reassign resources")
+        self.assertTrue(self.associate_a.active)
+        wizard_id = self.rpc(self.admin, "res.users.reassign", "create",
+                             {"user_id": self.associate_a.id,
+                              "successor_id": self.associate_b.id})
+        self.assertRpcFault("UserError", self.admin, "res.users.reassign", "action_apply",
+                            [wizard_id], message="does not work in company")
+        wizard_id = self.rpc(self.admin, "res.users.reassign", "create",
+                             {"user_id": self.associate_a.id, "archive_user": True,
+                              "successor_id": self.associate_a2.id})
+        self.rpc(self.admin, "res.users.reassign", "action_apply", [wizard_id])
+        self.env.invalidate_all()
+        self.assertFalse(self.associate_a.active)
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a2)
+        for act in work.values():
+            self.assertTrue(act.exists())
