@@ -3,7 +3,8 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, RecordCapturer, tagged
+from odoo.tools import format_date
 
 from .common import RelationshipCase, RelationshipHttpCase
 
@@ -71,6 +72,8 @@ class TaskFollowMixin:
         self.env.flush_all()  # visible to the XML-RPC server too
 
     def handover_mails(self, user=None):
+        """The handover e-mails to ``user``, after the queue's cron job ran."""
+        self.env["crm.task.follow.handover"]._cron_send_mails()
         user = user or self.associate_a2
         return self.env["mail.mail"].sudo().search([
             ("recipient_ids", "in", user.partner_id.ids),
@@ -248,7 +251,14 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         self.set_policy("all")
         work = self.open_work()
         messages_before = self.env["mail.message"].search_count([])
-        self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        cron = self.env.ref("crm_relationship_manager.ir_cron_task_follow_handover_mails")
+        with RecordCapturer(self.env["ir.cron.trigger"].sudo(),
+                            [("cron_id", "=", cron.id)]) as triggers:
+            self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        self.assertEqual(len(triggers.records), 1, "the e-mails are written right after")
+        queued = self.env["crm.task.follow.handover"].search([])
+        self.assertEqual(len(queued), 1)
+        self.assertEqual(len(queued.activity_data), 5)
         mails = self.handover_mails()
         self.assertEqual(len(mails), 1)
         body = mails.body_html
@@ -258,6 +268,7 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
             self.assertNotIn(work[key].summary, body)
         self.assertIn("Call", body)
         self.assertIn(f"/mail/view?model=crm.lead&amp;res_id={self.lead.id}", body)
+        self.assertIn(format_date(self.env, work["lead_auto"].date_deadline), body)
         self.assertIn("Customer A", mails.subject)
         self.assertEqual(mails.recipient_ids, self.associate_a2.partner_id)
         # no Odoo "assigned to you" notification per activity
@@ -266,6 +277,7 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
             lambda m: self.associate_a2.partner_id in m.partner_ids)
         self.assertFalse(assigned)
         self.assertLessEqual(self.env["mail.message"].search_count([]) - messages_before, 2)
+        self.assertFalse(self.env["crm.task.follow.handover"].search([]), "queue emptied")
         notes = self.changer_notifications()
         self.assertEqual(len(notes), 1)
         self.assertIn("5 open activities", notes[0]["message"])
