@@ -324,6 +324,89 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
 
 
 @tagged("post_install", "-at_install")
+class TestTaskFollowMatrix(TaskFollowMixin, RelationshipCase):
+    """Every policy x every trigger of this branch: what moves, and the e-mails."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_task_follow_data()
+
+    ACCOUNT = {"none": set(),
+               "automated": {"partner_auto", "contact_auto", "lead_auto"},
+               "all": {"partner_auto", "partner_manual", "contact_auto", "lead_auto",
+                       "lead_manual"}}
+    LEAD = {"none": set(), "automated": {"lead_auto"}, "all": {"lead_auto", "lead_manual"}}
+
+    def trigger_update_relationship(self):
+        self.env["crm.relationship.update"].with_user(self.manager_a).create({
+            "partner_ids": [(6, 0, self.customer_a.ids)], "user_id": self.associate_a2.id,
+        }).action_apply()
+
+    def trigger_partner_form(self):
+        with Form(self.customer_a.with_user(self.manager_a)) as form:
+            form.user_id = self.associate_a2
+
+    def trigger_relationship_write(self):
+        self.current(self.customer_a).with_user(self.manager_a).write(
+            {"user_id": self.associate_a2.id})
+
+    def trigger_relationship_create(self):
+        self.env["crm.relationship"].with_user(self.manager_a).create({
+            "partner_id": self.customer_a.id, "user_id": self.associate_a2.id})
+
+    def trigger_partner_multi_edit(self):
+        (self.customer_a | self.contact_a).with_user(self.manager_a).write(
+            {"user_id": self.associate_a2.id})
+
+    def trigger_associate_hands_over(self):
+        self.customer_a.with_user(self.associate_a).write({"user_id": self.associate_a2.id})
+
+    def trigger_lead_form(self):
+        with Form(self.lead.with_user(self.manager_a)) as form:
+            form.user_id = self.associate_a2
+
+    def trigger_update_assignment(self):
+        self.env["crm.lead.update.assignment"].with_user(self.manager_a).create({
+            "lead_ids": [(6, 0, self.lead.ids)], "user_id": self.associate_a2.id,
+        }).action_apply()
+
+    def trigger_lead_multi_edit(self):
+        (self.lead | self.won_lead).with_user(self.manager_a).write(
+            {"user_id": self.associate_a2.id})
+
+    def test_matrix(self):
+        triggers = {
+            "update_relationship": self.ACCOUNT, "partner_form": self.ACCOUNT,
+            "relationship_write": self.ACCOUNT, "relationship_create": self.ACCOUNT,
+            "partner_multi_edit": self.ACCOUNT, "associate_hands_over": self.ACCOUNT,
+            "lead_form": self.LEAD, "update_assignment": self.LEAD,
+            # a lead reassigned explicitly takes its activities even when won
+            "lead_multi_edit": {"none": set(), "automated": {"lead_auto", "won_lead"},
+                                "all": {"lead_auto", "lead_manual", "won_lead"}},
+        }
+        for name, expected_by_policy in triggers.items():
+            for policy, expected in expected_by_policy.items():
+                with self.subTest(trigger=name, policy=policy):
+                    savepoint = self.env.cr.savepoint()
+                    try:
+                        self.set_policy(policy)
+                        work = self.open_work()
+                        getattr(self, f"trigger_{name}")()
+                        moved = {k for k, a in work.items() if a.user_id == self.associate_a2}
+                        self.assertEqual(moved, expected)
+                        self.assertEqual(work["third_party"].user_id, self.manager_a)
+                        self.assertEqual(len(self.handover_mails()), 1 if expected else 0,
+                                         "one e-mail per account, none when nothing moved")
+                        self.assertEqual(len(self.changer_notifications()),
+                                         1 if expected else 0)
+                    finally:
+                        savepoint.close(rollback=True)
+                        self.env.invalidate_all()
+                        self.env.cr.precommit.data.get("bus.bus.values", []).clear()
+
+
+@tagged("post_install", "-at_install")
 class TestReassignResources(TaskFollowMixin, RelationshipCase):
     @classmethod
     def setUpClass(cls):
