@@ -129,6 +129,25 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         self.assertEqual(work["third_party"].user_id, self.manager_a)
         self.assertIn(self.associate_a2.partner_id, self.lead.message_partner_ids,
                       "the new owner follows the records of the moved activities")
+        follower = self.lead.message_follower_ids.filtered(
+            lambda f: f.partner_id == self.associate_a2.partner_id)
+        self.assertTrue(follower.subtype_ids, "with the default subtypes")
+
+    def test_nothing_to_move_no_mail(self):
+        self.set_policy("all")
+        self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        self.assertFalse(self.handover_mails())
+        self.assertFalse(self.changer_notifications())
+
+    def test_mail_lists_only_still_open_work(self):
+        """The e-mail is written after the commit: work done meanwhile is not listed."""
+        self.set_policy("all")
+        work = self.open_work()
+        self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        work["partner_auto"].action_feedback("done already")
+        body = self.handover_mails().body_html
+        self.assertNotIn("partner auto work", body)
+        self.assertIn("partner manual work", body)
 
     def test_context_overrides_company_policy(self):
         self.set_policy("none")
