@@ -81,7 +81,11 @@ class TaskFollowMixin:
         ])
 
     def changer_notifications(self):
-        values = self.env.cr.precommit.data.get("bus.bus.values", [])
+        """In-app notifications about handed-over work: still pending for the
+        commit, or already written to bus.bus (load() flushes the cursor)."""
+        values = list(self.env.cr.precommit.data.get("bus.bus.values", []))
+        values += self.env["bus.bus"].sudo().search_read(
+            [("message", "like", "handed over")], ["message"])
         return [v for v in values if '"simple_notification"' in v["message"]
                 and "handed over" in v["message"]]
 
@@ -381,6 +385,12 @@ class TestTaskFollowMatrix(TaskFollowMixin, RelationshipCase):
     def trigger_associate_hands_over(self):
         self.customer_a.with_user(self.associate_a).write({"user_id": self.associate_a2.id})
 
+    def trigger_partner_import(self):
+        result = self.env["res.partner"].with_user(self.manager_a).with_context(
+            import_file=True).load([".id", "user_id/.id"],
+                                   [[str(self.customer_a.id), str(self.associate_a2.id)]])
+        self.assertFalse(result["messages"], result["messages"])
+
     def trigger_lead_form(self):
         with Form(self.lead.with_user(self.manager_a)) as form:
             form.user_id = self.associate_a2
@@ -399,6 +409,7 @@ class TestTaskFollowMatrix(TaskFollowMixin, RelationshipCase):
             "update_relationship": self.ACCOUNT, "partner_form": self.ACCOUNT,
             "relationship_write": self.ACCOUNT, "relationship_create": self.ACCOUNT,
             "partner_multi_edit": self.ACCOUNT, "associate_hands_over": self.ACCOUNT,
+            "partner_import": self.ACCOUNT,
             "lead_form": self.LEAD, "update_assignment": self.LEAD,
             # a lead reassigned explicitly takes its activities even when won
             "lead_multi_edit": {"none": set(), "automated": {"lead_auto", "won_lead"},
@@ -492,6 +503,19 @@ class TestReassignResources(TaskFollowMixin, RelationshipCase):
             self.assertIn(successor.name, str(ctx.exception))
         self.assertEqual(self.current(self.customer_a), before, "nothing changed")
         self.assertEqual(self.lead.user_id, self.associate_a)
+
+    def test_reassign_button_for_managers(self):
+        view = self.env.ref("base.view_users_form")
+        arch = self.env["res.users"].with_user(self.manager_a).get_view(view.id, "form")["arch"]
+        self.assertIn('name="action_open_reassign_resources"', arch)
+        arch = self.env["res.users"].with_user(self.associate_a).get_view(view.id, "form")["arch"]
+        self.assertNotIn('name="action_open_reassign_resources"', arch)
+        action = self.associate_a.with_user(self.manager_a).action_open_reassign_resources()
+        wizard = Form(self.env["res.users.reassign"].with_user(self.manager_a).with_context(
+            action["context"]))
+        self.assertEqual(wizard.user_id, self.associate_a)
+        self.assertEqual(wizard.relationship_count, 2)
+        self.assertEqual(wizard.lead_count, 3)
 
     def test_associate_cannot_reassign(self):
         with self.assertRaises(AccessError):
