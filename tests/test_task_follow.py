@@ -17,9 +17,7 @@ class TaskFollowMixin:
     @classmethod
     def setup_task_follow_data(cls):
         env = cls.env
-        cls.env.ref("mail.mail_activity_data_todo")
         cls.call = env.ref("mail.mail_activity_data_call")
-        cls.todo = env.ref("mail.mail_activity_data_todo")
         Partner = env["res.partner"].with_context(tracking_disable=True)
         cls.contact_a = Partner.create({"name": "Contact of A", "parent_id": cls.customer_a.id})
         cls.customer_a.with_company(cls.company_a).write({"user_id": cls.associate_a.id})
@@ -55,17 +53,22 @@ class TaskFollowMixin:
 
     def open_work(self):
         """Open activities of associate A on customer A's records, plus others'."""
-        w = {
-            "partner_auto": self.activity(self.customer_a, self.associate_a, summary="partner auto work"),
-            "partner_manual": self.activity(self.customer_a, self.associate_a, manual=True, summary="partner manual work"),
-            "contact_auto": self.activity(self.contact_a, self.associate_a, summary="contact auto work"),
-            "lead_auto": self.activity(self.lead, self.associate_a, summary="lead auto work"),
-            "lead_manual": self.activity(self.lead, self.associate_a, manual=True, summary="lead manual work"),
-            "won_lead": self.activity(self.won_lead, self.associate_a, summary="won lead work"),
-            "third_party": self.activity(self.customer_a, self.manager_a, summary="third party work"),
-            "other_customer": self.activity(self.customer_a2, self.associate_a, summary="other customer work"),
+        a, manager = self.associate_a, self.manager_a
+        spec = [  # key, record, assigned to, manual
+            ("partner_auto", self.customer_a, a, False),
+            ("partner_manual", self.customer_a, a, True),
+            ("contact_auto", self.contact_a, a, False),
+            ("lead_auto", self.lead, a, False),
+            ("lead_manual", self.lead, a, True),
+            ("won_lead", self.won_lead, a, False),
+            ("third_party", self.customer_a, manager, False),
+            ("other_customer", self.customer_a2, a, False),
+        ]
+        return {
+            key: self.activity(record, user, manual=manual,
+                               summary=f"{key.replace('_', ' ')} work")
+            for key, record, user, manual in spec
         }
-        return w
 
     def set_policy(self, policy, company=None):
         (company or self.company_a).task_follow_policy = policy
@@ -602,7 +605,8 @@ class TestManualVersusAutomated(TaskFollowMixin, RelationshipCase):
         self.assertFalse(act.automated)
 
     def test_activity_schedule_from_code_is_automated(self):
-        act = self.lead.activity_schedule("mail.mail_activity_data_call", user_id=self.associate_a.id)
+        act = self.lead.activity_schedule("mail.mail_activity_data_call",
+                                          user_id=self.associate_a.id)
         self.assertTrue(act.automated)
 
     def test_activity_plan_is_automated(self):
