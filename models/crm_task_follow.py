@@ -331,7 +331,8 @@ class CrmTaskFollow(models.AbstractModel):
                     else ("crm.lead", -account_id)
                 handover[model][res_id] = [
                     lines[a] for a in sorted(ids, key=lambda a: (lines[a]["date"], a))]
-            email_from = company.email_formatted or self.env.user.email_formatted
+            changed_by = move.get("changed_by") or self.env.user
+            email_from = company.email_formatted or changed_by.sudo().email_formatted
             for model, model_handover in handover.items():
                 res_ids = list(model_handover)
                 add_context = {

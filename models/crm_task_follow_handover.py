@@ -58,6 +58,7 @@ class CrmTaskFollowHandover(models.Model):
                 "old_user": handover.old_user_id,
                 "new_user": handover.new_user_id,
                 "company": handover.company_id,
+                "changed_by": handover.create_uid,
                 "activities": {a.id: (a.res_model, a.res_id, data[a.id]) for a in activities},
             })
         self.env["crm.task.follow"]._task_follow_send_mails(moves)

@@ -17,9 +17,7 @@ class TaskFollowMixin:
     @classmethod
     def setup_task_follow_data(cls):
         env = cls.env
-        cls.env.ref("mail.mail_activity_data_todo")
         cls.call = env.ref("mail.mail_activity_data_call")
-        cls.todo = env.ref("mail.mail_activity_data_todo")
         Partner = env["res.partner"].with_context(tracking_disable=True)
         cls.contact_a = Partner.create({"name": "Contact of A", "parent_id": cls.customer_a.id})
         cls.customer_a.with_company(cls.company_a).write({"user_id": cls.associate_a.id})
@@ -55,17 +53,22 @@ class TaskFollowMixin:
 
     def open_work(self):
         """Open activities of associate A on customer A's records, plus others'."""
-        w = {
-            "partner_auto": self.activity(self.customer_a, self.associate_a, summary="partner auto work"),
-            "partner_manual": self.activity(self.customer_a, self.associate_a, manual=True, summary="partner manual work"),
-            "contact_auto": self.activity(self.contact_a, self.associate_a, summary="contact auto work"),
-            "lead_auto": self.activity(self.lead, self.associate_a, summary="lead auto work"),
-            "lead_manual": self.activity(self.lead, self.associate_a, manual=True, summary="lead manual work"),
-            "won_lead": self.activity(self.won_lead, self.associate_a, summary="won lead work"),
-            "third_party": self.activity(self.customer_a, self.manager_a, summary="third party work"),
-            "other_customer": self.activity(self.customer_a2, self.associate_a, summary="other customer work"),
+        a, manager = self.associate_a, self.manager_a
+        spec = [  # key, record, assigned to, manual
+            ("partner_auto", self.customer_a, a, False),
+            ("partner_manual", self.customer_a, a, True),
+            ("contact_auto", self.contact_a, a, False),
+            ("lead_auto", self.lead, a, False),
+            ("lead_manual", self.lead, a, True),
+            ("won_lead", self.won_lead, a, False),
+            ("third_party", self.customer_a, manager, False),
+            ("other_customer", self.customer_a2, a, False),
+        ]
+        return {
+            key: self.activity(record, user, manual=manual,
+                               summary=f"{key.replace('_', ' ')} work")
+            for key, record, user, manual in spec
         }
-        return w
 
     def set_policy(self, policy, company=None):
         (company or self.company_a).task_follow_policy = policy
@@ -81,7 +84,11 @@ class TaskFollowMixin:
         ])
 
     def changer_notifications(self):
-        values = self.env.cr.precommit.data.get("bus.bus.values", [])
+        """In-app notifications about handed-over work: still pending for the
+        commit, or already written to bus.bus (load() flushes the cursor)."""
+        values = list(self.env.cr.precommit.data.get("bus.bus.values", []))
+        values += self.env["bus.bus"].sudo().search_read(
+            [("message", "like", "handed over")], ["message"])
         return [v for v in values if '"simple_notification"' in v["message"]
                 and "handed over" in v["message"]]
 
@@ -381,6 +388,12 @@ class TestTaskFollowMatrix(TaskFollowMixin, RelationshipCase):
     def trigger_associate_hands_over(self):
         self.customer_a.with_user(self.associate_a).write({"user_id": self.associate_a2.id})
 
+    def trigger_partner_import(self):
+        result = self.env["res.partner"].with_user(self.manager_a).with_context(
+            import_file=True).load([".id", "user_id/.id"],
+                                   [[str(self.customer_a.id), str(self.associate_a2.id)]])
+        self.assertFalse(result["messages"], result["messages"])
+
     def trigger_lead_form(self):
         with Form(self.lead.with_user(self.manager_a)) as form:
             form.user_id = self.associate_a2
@@ -399,6 +412,7 @@ class TestTaskFollowMatrix(TaskFollowMixin, RelationshipCase):
             "update_relationship": self.ACCOUNT, "partner_form": self.ACCOUNT,
             "relationship_write": self.ACCOUNT, "relationship_create": self.ACCOUNT,
             "partner_multi_edit": self.ACCOUNT, "associate_hands_over": self.ACCOUNT,
+            "partner_import": self.ACCOUNT,
             "lead_form": self.LEAD, "update_assignment": self.LEAD,
             # a lead reassigned explicitly takes its activities even when won
             "lead_multi_edit": {"none": set(), "automated": {"lead_auto", "won_lead"},
@@ -493,6 +507,19 @@ class TestReassignResources(TaskFollowMixin, RelationshipCase):
         self.assertEqual(self.current(self.customer_a), before, "nothing changed")
         self.assertEqual(self.lead.user_id, self.associate_a)
 
+    def test_reassign_button_for_managers(self):
+        view = self.env.ref("base.view_users_form")
+        arch = self.env["res.users"].with_user(self.manager_a).get_view(view.id, "form")["arch"]
+        self.assertIn('name="action_open_reassign_resources"', arch)
+        arch = self.env["res.users"].with_user(self.associate_a).get_view(view.id, "form")["arch"]
+        self.assertNotIn('name="action_open_reassign_resources"', arch)
+        action = self.associate_a.with_user(self.manager_a).action_open_reassign_resources()
+        wizard = Form(self.env["res.users.reassign"].with_user(self.manager_a).with_context(
+            action["context"]))
+        self.assertEqual(wizard.user_id, self.associate_a)
+        self.assertEqual(wizard.relationship_count, 2)
+        self.assertEqual(wizard.lead_count, 3)
+
     def test_associate_cannot_reassign(self):
         with self.assertRaises(AccessError):
             self.env["res.users.reassign"].with_user(self.associate_a2).create({
@@ -578,7 +605,8 @@ class TestManualVersusAutomated(TaskFollowMixin, RelationshipCase):
         self.assertFalse(act.automated)
 
     def test_activity_schedule_from_code_is_automated(self):
-        act = self.lead.activity_schedule("mail.mail_activity_data_call", user_id=self.associate_a.id)
+        act = self.lead.activity_schedule("mail.mail_activity_data_call",
+                                          user_id=self.associate_a.id)
         self.assertTrue(act.automated)
 
     def test_activity_plan_is_automated(self):
