@@ -22,6 +22,9 @@
         "wizards/crm_relationship_update_views.xml",
         "wizards/crm_lead_update_assignment_views.xml",
         "views/crm_relationship_menus.xml",
+        "security/crm_lead_colleague_security.xml",
+        "wizards/crm_lead_offer_wizard_views.xml",
+        "views/crm_lead_offer_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",

@@ -5,3 +5,7 @@ from . import res_config_settings
 from . import res_partner
 from . import res_users
 from . import crm_lead
+from . import mail_followers
+from . import mail_notification
+from . import mail_activity
+from . import crm_lead_offer

@@ -1,2 +1,3 @@
 from . import crm_relationship_update
 from . import crm_lead_update_assignment
+from . import crm_lead_offer_wizard
