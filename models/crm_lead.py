@@ -328,7 +328,7 @@ class CrmLead(models.Model):
                 if colleague.partner_id.id not in partner_ids:
                     kwargs["partner_ids"] = partner_ids + [colleague.partner_id.id]
         message = super().message_post(**kwargs)
-        if is_comment and not relay:
+        if is_comment and not relay and not self.env.context.get("crm_rm_no_relay"):
             self._crm_rm_relay(lambda lead, company: _(
                 "%(company)s added a note on its side of the lead.", company=company.name))
         return message

@@ -153,7 +153,7 @@ class CrmLeadOffer(models.Model):
             })
         offers = self.with_user(SUPERUSER_ID).create(vals_list).with_env(self.env)
         for offer in offers.sudo():
-            offer.lead_id.message_post(
+            offer.lead_id.with_context(crm_rm_no_relay=True).message_post(
                 body=_("Lead offered to %(company)s.", company=offer.to_company_id.name),
                 message_type="comment", subtype_xmlid="mail.mt_note")
         return offers
@@ -161,7 +161,7 @@ class CrmLeadOffer(models.Model):
     def _check_receiver(self):
         self._check_sales_user()
         for offer in self:
-            company = offer.to_company_id
+            company = offer.sudo().to_company_id
             if not self.env.su and company not in self.env.companies:
                 raise AccessError(_("The offer of lead %(lead)s is addressed to %(company)s; "
                                     "switch to that company to answer it.",
@@ -184,7 +184,7 @@ class CrmLeadOffer(models.Model):
         Lead = self.env["crm.lead"]
         created = Lead
         for offer in self:
-            company = offer.to_company_id
+            company = offer.sudo().to_company_id
             partner = offer.partner_id
             lead = Lead.with_company(company).with_context(
                 default_company_id=company.id, crm_rm_relay=True).create({
@@ -201,7 +201,7 @@ class CrmLeadOffer(models.Model):
                 })
             lead.with_context(crm_rm_relay=True).message_post(
                 body=_("Lead accepted from a lead offer of %(company)s.",
-                       company=offer.company_id.name),
+                       company=offer.sudo().company_id.name),
                 message_type="comment", subtype_xmlid="mail.mt_note")
             offer.with_user(SUPERUSER_ID).write({
                 "state": "accepted", "to_lead_id": lead.id, "decided_by_id": me.id,
@@ -227,7 +227,7 @@ class CrmLeadOffer(models.Model):
         })
         for offer in self:
             body = _("%(company)s declined the offer of this lead.",
-                     company=offer.to_company_id.name)
+                     company=offer.sudo().to_company_id.name)
             if reason:
                 body = _("%(body)s Reason: %(reason)s", body=body, reason=reason)
             offer._notify_offering_side(body, activity=True)
@@ -238,13 +238,13 @@ class CrmLeadOffer(models.Model):
         for offer in self:
             if not self.env.su and offer.company_id not in self.env.companies:
                 raise AccessError(_("Only %(company)s can withdraw the offer of lead %(lead)s.",
-                                    company=offer.company_id.name, lead=offer.name))
+                                    company=offer.sudo().company_id.name, lead=offer.name))
         self._check_open(_("withdrawn"))
         self.with_user(SUPERUSER_ID).write({
             "state": "withdrawn", "decision_date": fields.Datetime.now()})
         for offer in self.sudo():
             if offer.lead_id:
-                offer.lead_id.message_post(
+                offer.lead_id.with_context(crm_rm_no_relay=True).message_post(
                     body=_("Offer to %(company)s withdrawn.", company=offer.to_company_id.name),
                     message_type="comment", subtype_xmlid="mail.mt_note")
         return True

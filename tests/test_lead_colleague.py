@@ -20,7 +20,7 @@ class LeadColleagueMixin:
             "name": "Shared Deal", "type": "opportunity", "partner_id": cls.shared.id,
             "expected_revenue": 5000, "company_id": a.id, "team_id": cls.team_a.id,
             "description": "<p>Needs 40 seats</p>",
-        })
+        }).with_env(env)
         # A's own chatter, followers and activities name A's colleague
         cls.lead_a.with_user(cls.manager_a).message_post(
             body="Private note for Rm Assoc A", message_type="comment",
@@ -30,8 +30,11 @@ class LeadColleagueMixin:
         cls.lead_a.with_user(cls.manager_a).write({"user_id": cls.associate_a2.id})
         cls.lead_a.with_user(cls.manager_a).write({"user_id": cls.associate_a.id})
         Offer = env["crm.lead.offer"]
+        env.invalidate_all()
         cls.offer = Offer.with_user(cls.associate_a).with_context(allowed_company_ids=a.ids)._offer_leads(
-            cls.lead_a, b, note="Please take over the on-site work")
+            cls.lead_a.with_user(cls.associate_a), b,
+            note="Please take over the on-site work").with_env(env)
+        env.invalidate_all()  # no value read by another user may hide an access error
         action = cls.offer.with_user(cls.associate_b).with_context(allowed_company_ids=b.ids).action_accept()
         cls.lead_b = env["crm.lead"].browse(action["res_id"])
         # the hidden names: A's colleague and A's other user
@@ -216,6 +219,7 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
 
     # -- privacy (ORM) ----------------------------------------------------------
     def _assert_no_a_colleague(self, user, company_ids):
+        self.env.invalidate_all()
         Lead = self.env["crm.lead"].with_user(user).with_context(allowed_company_ids=company_ids)
         with self.assertRaises(AccessError):
             Lead.browse(self.lead_a.id).read(["user_id"])
