@@ -3,3 +3,4 @@ from . import test_relationship_rpc
 from . import test_relationship_tour
 from . import test_lead_colleague
 from . import test_lead_colleague_rpc
+from . import test_lead_colleague_tour
