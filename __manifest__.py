@@ -28,6 +28,7 @@
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",
+        "demo/crm_lead_colleague_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [
