@@ -9,3 +9,4 @@ from . import mail_followers
 from . import mail_notification
 from . import mail_activity
 from . import crm_lead_offer
+from . import calendar_event

@@ -27,6 +27,12 @@ class LeadColleagueMixin:
             subtype_xmlid="mail.mt_note")
         cls.lead_a.with_user(cls.associate_a).activity_schedule(
             "mail.mail_activity_data_call", user_id=cls.associate_a.id, summary="Call them")
+        cls.meeting_a = env["calendar.event"].with_user(cls.associate_a).create({
+            "name": "Demo at Shared Customer", "opportunity_id": cls.lead_a.id,
+            "res_model_id": env["ir.model"]._get_id("crm.lead"), "res_id": cls.lead_a.id,
+            "user_id": cls.associate_a.id, "partner_ids": [(6, 0, cls.associate_a.partner_id.ids)],
+            "start": "2030-01-10 10:00:00", "stop": "2030-01-10 11:00:00",
+        })
         cls.lead_a.with_user(cls.manager_a).write({"user_id": cls.associate_a2.id})
         cls.lead_a.with_user(cls.manager_a).write({"user_id": cls.associate_a.id})
         Offer = env["crm.lead.offer"]
@@ -283,6 +289,14 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
             [("mail_message_id", "in", self.lead_a.sudo().message_ids.ids)]))
         self.assertFalse(env_model("mail.activity").search(
             [("res_model", "=", "crm.lead"), ("res_id", "=", self.lead_a.id)]))
+        # meetings of A's lead
+        Event = env_model("calendar.event")
+        self.assertFalse(Event.search([("opportunity_id", "=", self.lead_a.id)]))
+        self.assertFalse(Event.search([("res_model", "=", "crm.lead"),
+                                       ("res_id", "=", self.lead_a.id)]))
+        self.assertFalse(Event.search([("user_id", "in", self.a_users.ids)]))
+        with self.assertRaises(AccessError):
+            Event.browse(self.meeting_a.id).read(["user_id"])
         # the offer holds neutral data only
         offer = env_model("crm.lead.offer").browse(self.offer.id)
         row = offer.read()[0]
@@ -301,6 +315,17 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
             with self.subTest(user=user.login):
                 self._assert_no_a_colleague(user, self.company_b.ids)
 
+    def test_meeting_attendees_and_own_company_still_see_meetings(self):
+        Event = self.env["calendar.event"]
+        self.assertTrue(Event.with_user(self.associate_a).search([("id", "=", self.meeting_a.id)]))
+        self.assertTrue(Event.with_user(self.manager_a).search([("id", "=", self.meeting_a.id)]))
+        self.meeting_a.partner_ids |= self.associate_b.partner_id
+        self.assertTrue(Event.with_user(self.associate_b).search([("id", "=", self.meeting_a.id)]))
+        other = Event.with_user(self.associate_b).create({
+            "name": "Not about a lead", "start": "2030-01-11 10:00:00",
+            "stop": "2030-01-11 11:00:00"})
+        self.assertTrue(Event.with_user(self.manager_a).search([("id", "=", other.id)]))
+
     def test_privacy_user_in_both_companies(self):
         """A user of both companies sees each side within the companies they
         work in (allowed companies), like any multi-company record."""
@@ -312,6 +337,7 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         both = Lead.with_context(allowed_company_ids=(self.company_a | self.company_b).ids)
         self.assertEqual(both.search([("id", "in", (self.lead_a | self.lead_b).ids)]),
                          self.lead_a | self.lead_b)
+        self.assertTrue(both.env["calendar.event"].search([("id", "=", self.meeting_a.id)]))
         # and company A never sees B's colleague either
         self.assertFalse(self.env["crm.lead"].with_user(self.associate_a).search(
             [("user_id", "=", self.associate_b.id)]))

@@ -92,6 +92,10 @@ class TestLeadColleagueRpc(LeadColleagueMixin, RelationshipHttpCase):
                             [], ["old_value_integer"])
         self.assertRpcFault("AccessError", user, "mail.message", "search_read",
                             [("model", "=", "crm.lead")], ["tracking_value_ids"])
+        self.assertEqual(self.rpc(user, "calendar.event", "search_read",
+                                  [("opportunity_id", "=", lead_a)], ["user_id"]), [])
+        self.assertEqual(self.rpc(user, "calendar.event", "search",
+                                  [("user_id", "in", sorted(a_ids))]), [])
         # the offer: neutral data only
         [offer] = self.rpc(user, "crm.lead.offer", "read", [self.offer.id])
         for field in ("lead_id", "offered_by_id", "decided_by_id", "to_lead_id"):
