@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -224,12 +226,12 @@ class CrmLead(models.Model):
             lost = self.filtered(lambda lead: before[lead.id][1] and not lead.active)
             restored = self.filtered(lambda lead: not before[lead.id][1] and lead.active)
             moved._crm_rm_notify_stage()
-            moved._crm_rm_relay(lambda lead, company: _(
+            moved._crm_rm_relay(lambda lead, company: self.env._(
                 "%(company)s moved the lead to stage %(stage)s.",
                 company=company.name, stage=lead.stage_id.name))
-            lost._crm_rm_relay(lambda lead, company: _(
+            lost._crm_rm_relay(lambda lead, company: self.env._(
                 "%(company)s marked the lead as lost.", company=company.name))
-            restored._crm_rm_relay(lambda lead, company: _(
+            restored._crm_rm_relay(lambda lead, company: self.env._(
                 "%(company)s restored the lead.", company=company.name))
         return res
 
@@ -250,40 +252,57 @@ class CrmLead(models.Model):
 
     # Notifications -----------------------------------------------------
 
-    def _crm_rm_notify_colleague(self, body, subject):
-        """Tell each lead's colleague (inbox or e-mail, per their preference) about
-        something someone else did on their lead."""
-        me = self.env.user
+    def _crm_rm_group_by_colleague(self, exclude=None):
+        """{colleague: leads} of the active colleagues of these leads but ``exclude``."""
+        groups = defaultdict(lambda: self.browse())
         for lead in self:
             colleague = lead.user_id
-            if not colleague or colleague == me or not colleague.active:
-                continue
-            lead.sudo().message_notify(
-                partner_ids=colleague.partner_id.ids,
-                body=body(lead) if callable(body) else body,
-                subject=subject(lead) if callable(subject) else subject,
-                record_name=lead.name,
-                email_layout_xmlid="mail.mail_notification_layout",
-            )
+            if colleague and colleague != exclude and colleague.active:
+                groups[colleague] |= lead
+        return groups
+
+    def _crm_rm_notify_colleague(self, body, subject, summary):
+        """Tell each lead's colleague (inbox or e-mail, per their preference) about
+        something someone else did on their lead: ``body(lead)``/``subject(lead)``
+        for one lead, one ``summary(leads)`` message per colleague for several."""
+        for colleague, leads in self._crm_rm_group_by_colleague(exclude=self.env.user).items():
+            if len(leads) == 1:
+                leads.sudo().message_notify(
+                    partner_ids=colleague.partner_id.ids, body=body(leads),
+                    subject=subject(leads), record_name=leads.name,
+                    email_layout_xmlid="mail.mail_notification_layout")
+            else:
+                self.env["mail.thread"].sudo().message_notify(
+                    partner_ids=colleague.partner_id.ids, body=summary(leads),
+                    subject=summary(leads), email_layout_xmlid="mail.mail_notification_light")
+
+    @api.model
+    def _crm_rm_lead_names(self, leads, limit=10):
+        names = ", ".join(leads[:limit].mapped("name"))
+        if len(leads) > limit:
+            names = _("%(names)s and %(count)s more", names=names, count=len(leads) - limit)
+        return names
 
     def _crm_rm_notify_stage(self):
         if self.env.context.get("crm_rm_no_notify"):
             return
         me = self.env.user
         self._crm_rm_notify_colleague(
-            lambda lead: _("%(user)s moved your lead %(lead)s to stage %(stage)s.",
+            lambda lead: self.env._("%(user)s moved your lead %(lead)s to stage %(stage)s.",
                            user=me.name, lead=lead.name, stage=lead.stage_id.name),
-            lambda lead: _("Stage of %(lead)s changed", lead=lead.name),
+            lambda lead: self.env._("Stage of %(lead)s changed", lead=lead.name),
+            lambda leads: self.env._("%(user)s changed the stage of %(count)s of your leads: %(leads)s",
+                            user=me.name, count=len(leads), leads=self._crm_rm_lead_names(leads)),
         )
 
     def _crm_rm_linked_leads(self):
         """{lead id: linked leads of other companies} over accepted offers (sudo)."""
         if not self.ids:
             return {}
-        offers = self.env["crm.lead.offer"].sudo().search([
+        offers = self.env["crm.lead.offer"].sudo().search_fetch([
             ("state", "=", "accepted"), "|",
             ("lead_id", "in", self.ids), ("to_lead_id", "in", self.ids),
-        ])
+        ], ["lead_id", "to_lead_id"])
         Lead = self.env["crm.lead"].sudo()
         linked = {}
         for offer in offers:
@@ -293,26 +312,53 @@ class CrmLead(models.Model):
         return linked
 
     def _crm_rm_relay(self, body):
-        """Post ``body(lead, company)`` on the linked leads of the other companies,
-        as OdooBot, and tell their colleague. Names only the company acting."""
+        """Post ``body(lead, company)`` on the linked leads of the other companies as
+        a note by OdooBot and tell their colleague; names only the acting company.
+
+        Set-wise: the notes of a batch are logged at once and each colleague gets
+        one message (the note itself for one lead, a summary for several)."""
         if not self or self.env.context.get("crm_rm_relay"):
             return
         linked = self._crm_rm_linked_leads()
         if not linked:
             return
         odoobot = self.env.ref("base.partner_root")
+        Lead = self.env["crm.lead"].with_user(SUPERUSER_ID).with_context(
+            crm_rm_relay=True, mail_create_nosubscribe=True, mail_post_autofollow=False)
+        bodies = {}
+        companies = {}
         for lead in self.sudo():
             company = lead.company_id or self.env.company
-            text = body(lead, company)
             for other in linked.get(lead.id, []):
-                # posted by OdooBot (create_uid too), nobody of this side subscribed
-                other = other.with_user(SUPERUSER_ID).with_context(
-                    crm_rm_relay=True, mail_create_nosubscribe=True, mail_post_autofollow=False)
-                partner_ids = other.user_id.partner_id.ids if other.user_id.active else []
-                other.message_post(
-                    body=text, author_id=odoobot.id, message_type="comment",
-                    subtype_xmlid="mail.mt_note", partner_ids=partner_ids,
-                )
+                bodies[other.id] = body(lead, company)
+                companies[other.id] = company
+        targets = Lead.browse(list(bodies))
+        note = self.env.ref("mail.mt_note")
+        by_colleague = targets._crm_rm_group_by_colleague()
+        singles = Lead.browse()
+        for colleague, leads in by_colleague.items():
+            if len(leads) == 1:
+                singles |= leads
+                leads.message_post(
+                    body=bodies[leads.id], author_id=odoobot.id, message_type="comment",
+                    subtype_id=note.id, partner_ids=colleague.partner_id.ids)
+        batch = targets - singles
+        if not batch:
+            return
+        batch._message_log_batch(
+            bodies={lead.id: bodies[lead.id] for lead in batch}, author_id=odoobot.id,
+            message_type="comment")  # a note (mail.mt_note)
+        for colleague, leads in by_colleague.items():
+            if len(leads) > 1:
+                company_names = ", ".join(sorted({companies[lead.id].name for lead in leads}))
+                Lead.env["mail.thread"].message_notify(
+                    partner_ids=colleague.partner_id.ids, author_id=odoobot.id,
+                    subject=_("%(companies)s updated %(count)s of your shared leads",
+                              companies=company_names, count=len(leads)),
+                    body=_("%(companies)s updated %(count)s of your shared leads: %(leads)s",
+                           companies=company_names, count=len(leads),
+                           leads=self._crm_rm_lead_names(leads)),
+                    email_layout_xmlid="mail.mail_notification_light")
 
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, **kwargs):
@@ -329,7 +375,7 @@ class CrmLead(models.Model):
                     kwargs["partner_ids"] = partner_ids + [colleague.partner_id.id]
         message = super().message_post(**kwargs)
         if is_comment and not relay and not self.env.context.get("crm_rm_no_relay"):
-            self._crm_rm_relay(lambda lead, company: _(
+            self._crm_rm_relay(lambda lead, company: self.env._(
                 "%(company)s added a note on its side of the lead.", company=company.name))
         return message
 
