@@ -418,6 +418,41 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
                 for name in (self.associate_b.name, self.manager_b.name):
                     self.assertNotIn(name, mail["body"] + mail["subject"])
 
+    def test_relay_batch_one_summary_per_colleague(self):
+        """A write on many shared leads logs a note on each linked lead and sends
+        each colleague of the other company one summary, not one per lead."""
+        Offer = self.env["crm.lead.offer"]
+        lead2 = self.env["crm.lead"].with_user(self.associate_a).create(
+            {"name": "Second shared deal", "company_id": self.company_a.id}).with_env(self.env)
+        offer2 = Offer.with_user(self.associate_a)._offer_leads(
+            lead2.with_user(self.associate_a), self.company_b)
+        self.env.invalidate_all()
+        action = offer2.with_user(self.associate_b).with_context(
+            allowed_company_ids=self.company_b.ids).action_accept()
+        lead2_b = self.env["crm.lead"].browse(action["res_id"])
+        self.associate_b.notification_type = "inbox"
+        stage = self.env["crm.stage"].search([], order="sequence desc", limit=1)
+        start = self._last_message_id()
+        (self.lead_a | lead2).with_user(self.manager_a).write({"stage_id": stage.id})
+        for lead_b in (self.lead_b, lead2_b):
+            [note] = self.env["mail.message"].search([
+                ("model", "=", "crm.lead"), ("res_id", "=", lead_b.id), ("id", ">", start)])
+            self.assertIn(f"Company A moved the lead to stage {stage.name}", note.body)
+            self.assertEqual(note.create_uid, self.env.ref("base.user_root"))
+            self.assertEqual(note.author_id, self.env.ref("base.partner_root"))
+        summary = self.env["mail.message"].search([
+            ("id", ">", start), ("partner_ids", "in", self.associate_b.partner_id.ids)])
+        self.assertEqual(len(summary), 1)
+        self.assertIn("Company A updated 2 of your shared leads", summary.body)
+        self.assertEqual(summary.notification_ids.res_partner_id, self.associate_b.partner_id)
+        for name in self.a_names:
+            self.assertNotIn(name, summary.body)
+        # A's colleague is told once too (one summary, the manager changed two leads)
+        told_a = self.env["mail.message"].search([
+            ("id", ">", start), ("partner_ids", "in", self.associate_a.partner_id.ids)])
+        self.assertEqual(len(told_a), 1)
+        self.assertIn("changed the stage of 2 of your leads", told_a.body)
+
     def test_mails_to_b_never_name_a_colleague(self):
         for user in self.a_users | self.associate_b | self.manager_b:
             user.notification_type = "email"
