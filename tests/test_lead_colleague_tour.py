@@ -29,3 +29,19 @@ class TestLeadColleagueTour(RelationshipHttpCase):
             self.start_tour("/odoo/action-crm.crm_lead_opportunities?view_type=list",
                             "crm_lead_colleague_column_tour", login=self.manager_a.login,
                             timeout=120)
+
+    def test_accept_offer_tour(self):
+        lead = self.env["crm.lead"].create({
+            "name": "Tour offered deal", "type": "opportunity", "user_id": self.associate_a.id,
+            "partner_name": "Tour Customer", "company_id": self.company_a.id,
+            "team_id": self.team_a.id, "expected_revenue": 1234,
+        })
+        offer = self.env["crm.lead.offer"].with_user(self.associate_a)._offer_leads(
+            lead.with_user(self.associate_a), self.company_b)
+        self.start_tour("/odoo/action-crm_relationship_manager.crm_lead_offer_action",
+                        "crm_lead_offer_accept_tour", login=self.associate_b.login, timeout=120)
+        self.assertEqual(offer.state, "accepted")
+        accepted = self.env["crm.lead"].search([("name", "=", "Tour offered deal"),
+                                                 ("company_id", "=", self.company_b.id)])
+        self.assertEqual(accepted.user_id, self.associate_b)
+        self.assertEqual(lead.user_id, self.associate_a)

@@ -76,3 +76,24 @@ registry.category("web_tour.tours").add("crm_lead_colleague_column_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("crm_lead_offer_accept_tour", {
+    steps: () => [
+        {
+            content: "The offer to our company shows with its ribbon",
+            trigger: ".o_kanban_record:contains(Tour offered deal):contains(Tour Customer) .ribbon:contains(Offered to Us)",
+        },
+        {
+            content: "Accept it",
+            trigger: ".o_kanban_record:contains(Tour offered deal) button[name=action_accept]",
+            run: "click",
+        },
+        {
+            content: "Our own lead opens, with me as its colleague",
+            trigger: ".o_form_view .o_field_widget[name=colleague_id] input:value(Rm Assoc B)",
+        },
+        {
+            trigger: ".o_form_view .ribbon:contains(Shared)",
+        },
+    ],
+});
