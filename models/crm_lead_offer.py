@@ -218,6 +218,16 @@ class CrmLeadOffer(models.Model):
             }
         return True
 
+    def action_open_decline(self):
+        """The Decline button: ask for an optional reason."""
+        self._check_receiver()
+        self._check_open(_("declined"))
+        return {
+            "type": "ir.actions.act_window", "name": _("Decline Lead Offer"),
+            "res_model": "crm.lead.offer.decline", "view_mode": "form", "target": "new",
+            "context": {"default_offer_ids": self.ids},
+        }
+
     def action_decline(self, reason=False):
         self._check_receiver()
         self._check_open(_("declined"))

@@ -210,8 +210,11 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         self.assertFalse(self.env["crm.lead.offer"].with_user(self.associate_a).search(
             [("is_incoming", "=", True), ("id", "=", offer.id)]))
         with self.mock_mail_gateway():
-            offer.with_user(self.associate_b).with_context(allowed_company_ids=self.company_b.ids).action_decline(
-                reason="Out of our area")
+            action = offer.with_user(self.associate_b).with_context(
+                allowed_company_ids=self.company_b.ids).action_open_decline()
+            self.env[action["res_model"]].with_user(self.associate_b).with_context(
+                action["context"], allowed_company_ids=self.company_b.ids).create(
+                {"reason": "Out of our area"}).action_decline()
         self.assertEqual(offer.state, "declined")
         message = lead.message_ids[0]
         self.assertIn("Company B declined the offer", message.body)

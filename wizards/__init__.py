@@ -1,3 +1,4 @@
 from . import crm_relationship_update
 from . import crm_lead_update_assignment
 from . import crm_lead_offer_wizard
+from . import crm_lead_offer_decline
