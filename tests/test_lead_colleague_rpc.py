@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Colleague privacy and lead offers over a real XML-RPC server, as each user."""
-from odoo.tests import tagged
+from odoo.tests import JsonRpcException, tagged
 
 from .common import RelationshipHttpCase
 from .test_lead_colleague import LeadColleagueMixin
@@ -169,3 +169,29 @@ class TestLeadColleagueRpc(LeadColleagueMixin, RelationshipHttpCase):
         self.assertRpcFault("UserError", self.associate_b, "crm.lead.offer", "action_accept",
                             [offer_id], message="is accepted; only a pending offer")
         self.assertEqual(self.env["crm.lead"].search_count([("name", "=", "RPC deal")]), 2)
+
+    def test_b_user_over_json_rpc(self):
+        """The web client's routes (JSON-RPC call_kw) as a B-only user."""
+        self.authenticate(self.associate_b.login, self.associate_b.login)
+        a_ids = set(self.a_users.ids)
+
+        def call(model, method, *args, **kwargs):
+            return self.make_jsonrpc_request("/web/dataset/call_kw", {
+                "model": model, "method": method, "args": list(args), "kwargs": kwargs})
+
+        res = call("crm.lead", "web_search_read", [],
+                   {"user_id": {"fields": {"display_name": {}}},
+                    "colleague_id": {"fields": {"display_name": {}}}})
+        self.assertNotIn(self.lead_a.id, [r["id"] for r in res["records"]])
+        self.assertIn(self.lead_b.id, [r["id"] for r in res["records"]])
+        for field in ("user_id", "colleague_id"):
+            self.assertFalse(self._ids(res["records"], field) & a_ids)
+        groups = call("crm.lead", "web_read_group", [], ["user_id"], ["user_id"])
+        self.assertFalse(self._ids(groups["groups"], "user_id") & a_ids)
+        with self.assertRaises(JsonRpcException) as ctx:
+            call("crm.lead", "web_read", [self.lead_a.id], {"user_id": {}})
+        self.assertIn("AccessError", str(ctx.exception))
+        followers = call("mail.followers", "search_read",
+                         [("res_model", "=", "crm.lead"), ("res_id", "=", self.lead_a.id)],
+                         ["partner_id"])
+        self.assertEqual(followers, [])
