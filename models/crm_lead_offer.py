@@ -116,7 +116,11 @@ class CrmLeadOffer(models.Model):
         ])
         vals_list = []
         for lead in leads:
-            company = lead.company_id or self.env.company
+            if not lead.company_id:
+                raise UserError(_(
+                    "Lead %(lead)s belongs to no company, so every company sees it and its "
+                    "colleague; set its company before offering it.", lead=lead.name))
+            company = lead.company_id
             if company == to_company:
                 raise UserError(_("Lead %(lead)s belongs to %(company)s already; offer it to "
                                   "another company.", lead=lead.name, company=company.name))

@@ -167,6 +167,12 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
             {"name": "Second deal", "company_id": self.company_a.id})
         with self.assertRaisesRegex(UserError, "belongs to Company A already"):
             Offer._offer_leads(lead, self.company_a)
+        no_company = self.env["crm.lead"].with_user(self.associate_a).create(
+            {"name": "Nobody's deal"})
+        no_company.sudo().write({"company_id": False, "team_id": False})
+        self.assertFalse(no_company.company_id)
+        with self.assertRaisesRegex(UserError, "belongs to no company"):
+            Offer._offer_leads(no_company, self.company_b)
         with self.assertRaisesRegex(UserError, "already accepted to Company B"):
             Offer._offer_leads(self.lead_a, self.company_b)
         self.assertEqual(self.env["crm.lead.offer"].search_count([("name", "=", "Second deal")]), 0)
