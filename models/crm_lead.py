@@ -98,6 +98,7 @@ class CrmLead(models.Model):
     # linked records as neutral notes posted by OdooBot.
     colleague_id = fields.Many2one(
         "res.users", string="Colleague", related="user_id", readonly=False,
+        store=True, index=True,  # group by / pivot / graph / read_group on the colleague
         domain="[('share', '=', False), ('company_ids', 'in', company_id or current_company_id)]",
         help="The colleague of your company responsible for this lead; the same as the "
              "Salesperson. Another company working on the same lead has its own colleague, "

@@ -142,8 +142,9 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         unassigned = Lead.search([("colleague_id", "=", False), ("crm_rm_my_company", "=", True)])
         self.assertIn(self.lead_b, unassigned)
         self.assertNotIn(self.lead_a, unassigned)
-        groups = Lead.read_group([], ["user_id"], ["user_id"])
-        self.assertFalse(set(g["user_id"][0] for g in groups if g["user_id"]) & set(self.a_users.ids))
+        for field in ("user_id", "colleague_id"):
+            groups = Lead.read_group([], [field], [field])
+            self.assertFalse(set(g[field][0] for g in groups if g[field]) & set(self.a_users.ids))
 
     # -- offers ---------------------------------------------------------------
     def test_accept_creates_own_lead(self):
@@ -253,6 +254,11 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         self.assertFalse({g["user_id"][0] for g in groups if g["user_id"]} & set(self.a_users.ids))
         groups = Lead._read_group([], ["user_id"], ["__count"])
         self.assertFalse({u.id for u, __ in groups} & set(self.a_users.ids))
+        groups = Lead.read_group([], ["colleague_id"], ["colleague_id"])
+        self.assertFalse({g["colleague_id"][0] for g in groups if g["colleague_id"]}
+                         & set(self.a_users.ids))
+        self.assertIn(self.associate_b.id,
+                      {g["colleague_id"][0] for g in groups if g["colleague_id"]})
         export = Lead.search([]).export_data(["name", "user_id/name", "colleague_id/name"])
         self.assertFalse(set(self.a_names) & {v for row in export["datas"] for v in row})
         [row] = Lead.browse(self.lead_b.id).web_read({"colleague_id": {}, "user_id": {}})

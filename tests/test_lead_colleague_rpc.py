@@ -46,10 +46,12 @@ class TestLeadColleagueRpc(LeadColleagueMixin, RelationshipHttpCase):
             self.assertFalse(self._ids(rows, field) & a_ids)
         self.assertEqual(self.rpc(user, "crm.lead", "search",
                                   [("user_id", "=", self.associate_a.id)]), [])
-        groups = self.rpc(user, "crm.lead", "read_group", [], ["user_id"], ["user_id"])
-        self.assertFalse(self._ids(groups, "user_id") & a_ids)
-        groups = self.rpc(user, "crm.lead", "web_read_group", [], ["user_id"], ["user_id"])
-        self.assertFalse(self._ids(groups["groups"], "user_id") & a_ids)
+        for field in ("user_id", "colleague_id"):
+            groups = self.rpc(user, "crm.lead", "read_group", [], [field], [field])
+            self.assertFalse(self._ids(groups, field) & a_ids)
+            self.assertIn(self.associate_b.id, self._ids(groups, field))
+            groups = self.rpc(user, "crm.lead", "web_read_group", [], [field], [field])
+            self.assertFalse(self._ids(groups["groups"], field) & a_ids)
         ids = self.rpc(user, "crm.lead", "search", [])
         self.assertNotIn(lead_a, ids)
         export = self.rpc(user, "crm.lead", "export_data", ids,
