@@ -107,6 +107,7 @@ class CrmLead(models.Model):
         string="Lead Offers", compute="_compute_crm_rm_offer_count")
     crm_rm_shared = fields.Boolean(
         string="Shared with Another Company", compute="_compute_crm_rm_offer_count",
+        search="_search_crm_rm_shared",
         help="Another company works on this lead too (an accepted lead offer).")
 
     crm_rm_my_company = fields.Boolean(
@@ -150,6 +151,14 @@ class CrmLead(models.Model):
         for lead in self:
             lead.crm_rm_offer_count = made.get(lead, 0) + received.get(lead, 0)
             lead.crm_rm_shared = lead.id in shared
+
+    def _search_crm_rm_shared(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on Shared with Another Company."))
+        offers = self.env["crm.lead.offer"].sudo().search_fetch(
+            [("state", "=", "accepted")], ["lead_id", "to_lead_id"])
+        ids = (offers.lead_id | offers.to_lead_id).ids
+        return [("id", "in" if (operator == "=") == value else "not in", ids)]
 
     @api.constrains("user_id")
     def _check_user_id_active(self):

@@ -138,6 +138,14 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
     def test_search_filters(self):
         Lead = self.env["crm.lead"].with_user(self.associate_b).with_context(allowed_company_ids=self.company_b.ids)
         self.assertIn(self.lead_b, Lead.search([("colleague_id", "=", self.associate_b.id)]))
+        shared = Lead.search([("crm_rm_shared", "=", True)])
+        self.assertIn(self.lead_b, shared)
+        self.assertFalse(shared.filtered(lambda lead: not lead.crm_rm_shared))
+        self.assertNotIn(self.lead_b, Lead.search([("crm_rm_shared", "=", False)]))
+        shared_a = self.env["crm.lead"].with_user(self.manager_a).search(
+            [("crm_rm_shared", "=", True)])
+        self.assertIn(self.lead_a, shared_a)
+        self.assertNotIn(self.lead_b, shared_a)
         self.lead_b.with_user(self.associate_b).colleague_id = False
         unassigned = Lead.search([("colleague_id", "=", False), ("crm_rm_my_company", "=", True)])
         self.assertIn(self.lead_b, unassigned)
