@@ -320,6 +320,10 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         self.assertFalse(Event.search([("user_id", "in", self.a_users.ids)]))
         with self.assertRaises(AccessError):
             Event.browse(self.meeting_a.id).read(["user_id"])
+        self.assertFalse(env_model("calendar.attendee").search(
+            [("event_id", "=", self.meeting_a.id)]))
+        self.assertFalse(env_model("calendar.attendee").search(
+            [("partner_id", "in", self.a_users.partner_id.ids)]))
         # the offer holds neutral data only
         offer = env_model("crm.lead.offer").browse(self.offer.id)
         row = offer.read()[0]
@@ -344,6 +348,10 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         self.assertTrue(Event.with_user(self.manager_a).search([("id", "=", self.meeting_a.id)]))
         self.meeting_a.partner_ids |= self.associate_b.partner_id
         self.assertTrue(Event.with_user(self.associate_b).search([("id", "=", self.meeting_a.id)]))
+        # an invited attendee sees who else is invited
+        self.assertEqual(self.env["calendar.attendee"].with_user(self.associate_b).search(
+            [("event_id", "=", self.meeting_a.id)]).partner_id,
+            self.associate_a.partner_id | self.associate_b.partner_id)
         other = Event.with_user(self.associate_b).create({
             "name": "Not about a lead", "start": "2030-01-11 10:00:00",
             "stop": "2030-01-11 11:00:00"})
