@@ -27,9 +27,13 @@
         "views/mail_activity_views.xml",
         "views/res_users_views.xml",
         "wizards/res_users_reassign_views.xml",
+        "security/crm_lead_colleague_security.xml",
+        "wizards/crm_lead_offer_wizard_views.xml",
+        "views/crm_lead_offer_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",
+        "demo/crm_lead_colleague_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -1,8 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from collections import defaultdict
 
-from odoo import _, api, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 
 class CrmLead(models.Model):
@@ -90,7 +90,7 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
     # Task-follow policy on the Salesperson write path
     # ------------------------------------------------------------------
-    def write(self, vals):
+    def _crm_rm_write_task_follow(self, vals):
         """Every way of changing a lead's Salesperson (lead form, Update Assignment,
         list multi-edit, XML-RPC/JSON-RPC) ends here: apply the task-follow
         policy once per write to the leads whose Salesperson changed.
@@ -109,3 +109,318 @@ class CrmLead(models.Model):
         if groups:
             self.env["crm.task.follow"]._apply_lead_changes(groups)
         return res
+
+    # ------------------------------------------------------------------
+    # Colleague (issue 3): the company's responsible user on its own lead
+    # ------------------------------------------------------------------
+    # Each company works on its OWN crm.lead record; an accepted lead offer
+    # (crm.lead.offer) links the records of two companies. The colleague of a
+    # lead is the Salesperson of that company's record, so the standard
+    # multi-company rules keep one company's colleague, chatter, followers and
+    # activities away from the other company; changes are relayed between the
+    # linked records as neutral notes posted by OdooBot.
+    colleague_id = fields.Many2one(
+        "res.users", string="Colleague", related="user_id", readonly=False,
+        store=True, index=True,  # group by / pivot / graph / read_group on the colleague
+        domain="[('share', '=', False), ('company_ids', 'in', company_id or current_company_id)]",
+        help="The colleague of your company responsible for this lead; the same as the "
+             "Salesperson. Another company working on the same lead has its own colleague, "
+             "which you never see.")
+    crm_rm_offer_count = fields.Integer(
+        string="Lead Offers", compute="_compute_crm_rm_offer_count")
+    crm_rm_shared = fields.Boolean(
+        string="Shared with Another Company", compute="_compute_crm_rm_offer_count",
+        search="_search_crm_rm_shared",
+        help="Another company works on this lead too (an accepted lead offer).")
+
+    crm_rm_my_company = fields.Boolean(
+        string="In My Company", compute="_compute_crm_rm_my_company",
+        search="_search_crm_rm_my_company")
+
+    @api.depends_context("company")
+    def _compute_crm_rm_my_company(self):
+        for lead in self:
+            lead.crm_rm_my_company = lead.company_id in (self.env.company, self.env["res.company"])
+
+    def _search_crm_rm_my_company(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on In My Company."))
+        domain = ["|", ("company_id", "=", False), ("company_id", "=", self.env.company.id)]
+        return domain if (operator == "=") == value else ["!"] + domain
+
+    def action_open_crm_rm_offer_wizard(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship_manager.crm_lead_offer_wizard_action")
+        action["context"] = {"default_lead_ids": self.ids}
+        return action
+
+    def action_view_crm_rm_offers(self):
+        self.ensure_one()
+        offers = self.env["crm.lead.offer"].sudo().search(
+            ["|", ("lead_id", "=", self.id), ("to_lead_id", "=", self.id)])
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship_manager.crm_lead_offer_action")
+        action["domain"] = [("id", "in", offers.ids)]
+        action["context"] = {}
+        return action
+
+    def _compute_crm_rm_offer_count(self):
+        """Offers made from or received into these leads (each side sees its own)."""
+        Offer = self.env["crm.lead.offer"].sudo()
+        made = dict(Offer._read_group([("lead_id", "in", self.ids)], ["lead_id"], ["__count"]))
+        received = dict(Offer._read_group(
+            [("to_lead_id", "in", self.ids)], ["to_lead_id"], ["__count"]))
+        shared = set(self._crm_rm_linked_leads())
+        for lead in self:
+            lead.crm_rm_offer_count = made.get(lead, 0) + received.get(lead, 0)
+            lead.crm_rm_shared = lead.id in shared
+
+    def _search_crm_rm_shared(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on Shared with Another Company."))
+        offers = self.env["crm.lead.offer"].sudo().search_fetch(
+            [("state", "=", "accepted")], ["lead_id", "to_lead_id"])
+        ids = (offers.lead_id | offers.to_lead_id).ids
+        return [("id", "in" if (operator == "=") == value else "not in", ids)]
+
+    @api.constrains("user_id")
+    def _check_user_id_active(self):
+        """Archived users cannot be the colleague (Salesperson) of a lead.
+
+        OdooBot (the archived superuser) is exempt: it is Odoo's default
+        Salesperson of leads created by the system (data files, mail gateway).
+        """
+        users = self.user_id.sudo().with_context(active_test=False)
+        archived = users.filtered(lambda u: not u.active and u.id != SUPERUSER_ID)
+        if archived:
+            lead = self.filtered(lambda lead: lead.user_id in archived)[:1]
+            raise ValidationError(
+                _("%(user)s is archived and cannot be the colleague of lead %(lead)s.",
+                  user=archived[0].name, lead=lead.name)
+            )
+
+    @api.model
+    def _crm_rm_colleague_vals(self, vals):
+        """``colleague_id`` is the Salesperson: write it as ``user_id``."""
+        if "colleague_id" not in vals:
+            return vals
+        vals = dict(vals)
+        colleague = vals.pop("colleague_id") or False
+        if "user_id" in vals and (vals["user_id"] or False) != colleague:
+            raise ValidationError(
+                _("The colleague and the salesperson of a lead are the same person; "
+                  "give only one of them or the same user for both."))
+        vals["user_id"] = colleague
+        return vals
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._crm_rm_colleague_vals(vals) for vals in vals_list])
+
+    @api.onchange("colleague_id")
+    def _onchange_colleague_id(self):
+        for lead in self:
+            if lead.user_id != lead.colleague_id:
+                lead.user_id = lead.colleague_id
+
+    def _crm_rm_check_colleague(self, user_id):
+        """Refuse, before anything is written, a colleague who is archived, not
+        internal or not a user of the lead's company (Odoo would otherwise move
+        the lead to the new Salesperson's company)."""
+        if not user_id:
+            return
+        user = self.env["res.users"].sudo().with_context(active_test=False).browse(user_id)
+        if not user.exists():
+            raise ValidationError(_("The colleague to assign does not exist."))
+        if not user.active and user.id != SUPERUSER_ID:
+            raise ValidationError(_("%(user)s is archived and cannot be the colleague of a lead.",
+                                    user=user.name))
+        if user.share:
+            raise ValidationError(_("%(user)s is not an internal user and cannot be the "
+                                    "colleague of a lead.", user=user.name))
+        foreign = self.filtered(lambda lead: lead.company_id and lead.company_id not in user.company_ids)
+        if foreign:
+            raise ValidationError(
+                _("%(user)s does not work in company %(company)s and cannot be the colleague "
+                  "of lead %(lead)s.", user=user.name, company=foreign[0].company_id.name,
+                  lead=foreign[0].name))
+
+    def write(self, vals):
+        vals = self._crm_rm_colleague_vals(vals)
+        if vals.get("user_id") and "company_id" not in vals:
+            self._crm_rm_check_colleague(vals["user_id"])
+        relay = self.env.context.get("crm_rm_relay")
+        watch = not relay and ("stage_id" in vals or "active" in vals)
+        if watch:
+            before = {lead.id: (lead.stage_id, lead.active) for lead in self}
+        res = self._crm_rm_write_task_follow(vals)
+        if watch:
+            moved = self.filtered(lambda lead: before[lead.id][0] != lead.stage_id)
+            lost = self.filtered(lambda lead: before[lead.id][1] and not lead.active)
+            restored = self.filtered(lambda lead: not before[lead.id][1] and lead.active)
+            moved._crm_rm_notify_stage()
+            moved._crm_rm_relay(lambda lead, company: self.env._(
+                "%(company)s moved the lead to stage %(stage)s.",
+                company=company.name, stage=lead.stage_id.name))
+            lost._crm_rm_relay(lambda lead, company: self.env._(
+                "%(company)s marked the lead as lost.", company=company.name))
+            restored._crm_rm_relay(lambda lead, company: self.env._(
+                "%(company)s restored the lead.", company=company.name))
+        return res
+
+    def web_save(self, vals, specification, next_id=None):
+        """A lead created by hand in the form gets its creator as colleague.
+
+        The creator is the default Salesperson; the context key
+        ``crm_rm_ui_create`` tells ``create`` overrides (rotation pools) that
+        the lead was created in the UI and must keep that colleague.
+        """
+        if not self:
+            self = self.with_context(crm_rm_ui_create=True)
+            user = self.env.user
+            if ("user_id" not in vals and "colleague_id" not in vals
+                    and "default_user_id" not in self.env.context and not user.share):
+                vals = dict(vals, user_id=user.id)
+        return super(CrmLead, self).web_save(vals, specification, next_id=next_id)
+
+    # Notifications -----------------------------------------------------
+
+    def _crm_rm_group_by_colleague(self, exclude=None):
+        """{colleague: leads} of the active colleagues of these leads but ``exclude``."""
+        groups = defaultdict(lambda: self.browse())
+        for lead in self:
+            colleague = lead.user_id
+            if colleague and colleague != exclude and colleague.active:
+                groups[colleague] |= lead
+        return groups
+
+    def _crm_rm_notify_colleague(self, body, subject, summary):
+        """Tell each lead's colleague (inbox or e-mail, per their preference) about
+        something someone else did on their lead: ``body(lead)``/``subject(lead)``
+        for one lead, one ``summary(leads)`` message per colleague for several."""
+        for colleague, leads in self._crm_rm_group_by_colleague(exclude=self.env.user).items():
+            if len(leads) == 1:
+                leads.sudo().message_notify(
+                    partner_ids=colleague.partner_id.ids, body=body(leads),
+                    subject=subject(leads), record_name=leads.name,
+                    email_layout_xmlid="mail.mail_notification_layout")
+            else:
+                self.env["mail.thread"].sudo().message_notify(
+                    partner_ids=colleague.partner_id.ids, body=summary(leads),
+                    subject=summary(leads), email_layout_xmlid="mail.mail_notification_light")
+
+    @api.model
+    def _crm_rm_lead_names(self, leads, limit=10):
+        names = ", ".join(leads[:limit].mapped("name"))
+        if len(leads) > limit:
+            names = _("%(names)s and %(count)s more", names=names, count=len(leads) - limit)
+        return names
+
+    def _crm_rm_notify_stage(self):
+        if self.env.context.get("crm_rm_no_notify"):
+            return
+        me = self.env.user
+        self._crm_rm_notify_colleague(
+            lambda lead: self.env._("%(user)s moved your lead %(lead)s to stage %(stage)s.",
+                           user=me.name, lead=lead.name, stage=lead.stage_id.name),
+            lambda lead: self.env._("Stage of %(lead)s changed", lead=lead.name),
+            lambda leads: self.env._("%(user)s changed the stage of %(count)s of your leads: %(leads)s",
+                            user=me.name, count=len(leads), leads=self._crm_rm_lead_names(leads)),
+        )
+
+    def _crm_rm_linked_leads(self):
+        """{lead id: linked leads of other companies} over accepted offers (sudo)."""
+        if not self.ids:
+            return {}
+        offers = self.env["crm.lead.offer"].sudo().search_fetch([
+            ("state", "=", "accepted"), "|",
+            ("lead_id", "in", self.ids), ("to_lead_id", "in", self.ids),
+        ], ["lead_id", "to_lead_id"])
+        Lead = self.env["crm.lead"].sudo()
+        linked = {}
+        for offer in offers:
+            for mine, other in ((offer.lead_id, offer.to_lead_id), (offer.to_lead_id, offer.lead_id)):
+                if mine.id in self.ids and other:
+                    linked[mine.id] = linked.get(mine.id, Lead) | other
+        return linked
+
+    def _crm_rm_relay(self, body):
+        """Post ``body(lead, company)`` on the linked leads of the other companies as
+        a note by OdooBot and tell their colleague; names only the acting company.
+
+        Set-wise: the notes of a batch are logged at once and each colleague gets
+        one message (the note itself for one lead, a summary for several)."""
+        if not self or self.env.context.get("crm_rm_relay"):
+            return
+        linked = self._crm_rm_linked_leads()
+        if not linked:
+            return
+        odoobot = self.env.ref("base.partner_root")
+        Lead = self.env["crm.lead"].with_user(SUPERUSER_ID).with_context(
+            crm_rm_relay=True, mail_create_nosubscribe=True, mail_post_autofollow=False)
+        bodies = {}
+        companies = {}
+        for lead in self.sudo():
+            company = lead.company_id or self.env.company
+            for other in linked.get(lead.id, []):
+                bodies[other.id] = body(lead, company)
+                companies[other.id] = company
+        targets = Lead.browse(list(bodies))
+        note = self.env.ref("mail.mt_note")
+        by_colleague = targets._crm_rm_group_by_colleague()
+        singles = Lead.browse()
+        for colleague, leads in by_colleague.items():
+            if len(leads) == 1:
+                singles |= leads
+                leads.message_post(
+                    body=bodies[leads.id], author_id=odoobot.id, message_type="comment",
+                    subtype_id=note.id, partner_ids=colleague.partner_id.ids)
+        batch = targets - singles
+        if not batch:
+            return
+        batch._message_log_batch(
+            bodies={lead.id: bodies[lead.id] for lead in batch}, author_id=odoobot.id,
+            message_type="comment")  # a note (mail.mt_note)
+        for colleague, leads in by_colleague.items():
+            if len(leads) > 1:
+                company_names = ", ".join(sorted({companies[lead.id].name for lead in leads}))
+                Lead.env["mail.thread"].message_notify(
+                    partner_ids=colleague.partner_id.ids, author_id=odoobot.id,
+                    subject=_("%(companies)s updated %(count)s of your shared leads",
+                              companies=company_names, count=len(leads)),
+                    body=_("%(companies)s updated %(count)s of your shared leads: %(leads)s",
+                           companies=company_names, count=len(leads),
+                           leads=self._crm_rm_lead_names(leads)),
+                    email_layout_xmlid="mail.mail_notification_light")
+
+    @api.returns("mail.message", lambda value: value.id)
+    def message_post(self, **kwargs):
+        """A note or message by someone else tells the colleague; the other
+        companies working on the lead get a neutral notice (no content, no names)."""
+        relay = self.env.context.get("crm_rm_relay")
+        is_comment = kwargs.get("message_type", "notification") == "comment"
+        if len(self) == 1 and is_comment and not relay:
+            colleague = self.user_id
+            author_id = kwargs.get("author_id") or self.env.user.partner_id.id
+            if colleague and colleague.active and colleague.partner_id.id != author_id:
+                partner_ids = list(kwargs.get("partner_ids") or [])
+                if colleague.partner_id.id not in partner_ids:
+                    kwargs["partner_ids"] = partner_ids + [colleague.partner_id.id]
+        message = super().message_post(**kwargs)
+        if is_comment and not relay and not self.env.context.get("crm_rm_no_relay"):
+            self._crm_rm_relay(lambda lead, company: self.env._(
+                "%(company)s added a note on its side of the lead.", company=company.name))
+        return message
+
+    @api.model
+    def _crm_rm_company_lead_query(self, operator, value):
+        """Query of the lead ids whose company is ``operator value`` ('in' only),
+        ``False`` in ``value`` meaning leads without company; for record rules."""
+        if operator not in ("in", "="):
+            raise UserError(_("Operator %(operator)s is not supported here.", operator=operator))
+        value = value if isinstance(value, (list, tuple)) else [value]
+        ids = [v for v in value if v]
+        domain = [("company_id", "in", ids)]
+        if False in value or None in value:
+            domain = ["|", ("company_id", "=", False)] + domain
+        return self.sudo().with_context(active_test=False)._search(domain)

@@ -2,3 +2,5 @@ from . import crm_relationship_update
 from . import crm_lead_update_assignment
 from . import mail_activity_schedule
 from . import res_users_reassign
+from . import crm_lead_offer_wizard
+from . import crm_lead_offer_decline
