@@ -10,6 +10,5 @@ from . import crm_task_follow_handover
 from . import mail_activity
 from . import mail_followers
 from . import mail_notification
-from . import mail_activity
 from . import crm_lead_offer
 from . import calendar_event
