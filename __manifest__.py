@@ -22,9 +22,14 @@
         "wizards/crm_relationship_update_views.xml",
         "wizards/crm_lead_update_assignment_views.xml",
         "views/crm_relationship_menus.xml",
+        "security/crm_rotation_pool_security.xml",
+        "views/crm_rotation_pool_views.xml",
+        "views/crm_rotation_log_views.xml",
+        "views/res_users_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",
+        "demo/crm_rotation_pool_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -5,3 +5,7 @@ from . import res_config_settings
 from . import res_partner
 from . import res_users
 from . import crm_lead
+from . import crm_rotation_pool
+from . import crm_rotation_pool_member
+from . import crm_rotation_log
+from . import crm_lead_rotation

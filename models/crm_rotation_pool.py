@@ -1,0 +1,602 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import email_normalize_all
+
+ROTATION_REASONS = [
+    ("sticky", "Sticky: the customer's rep"),
+    ("rotation", "Rotation"),
+    ("covered", "Rotation, covering for an away rep"),
+    ("fallback", "Fallback owner"),
+]
+
+
+class CrmRotationPool(models.Model):
+    """Who gets the new leads of a channel (company, team, source, medium, form).
+
+    The pool's turn state (``rotation_pointer``, ``rotation_turn``,
+    ``rotation_owed``) is read and written only under a row lock on the pool
+    (``SELECT ... FOR UPDATE``) taken in the transaction that creates the lead:
+    two parallel creations can never get the same turn, and a creation that is
+    rolled back (e.g. a serialization failure retried by Odoo) gives its turn
+    back, since the pointer change is rolled back with it.
+    """
+
+    _name = "crm.rotation.pool"
+    _description = "Lead Rotation Pool"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10, help="Breaks ties between equally specific pools.")
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", required=True, check_company=True, index=True,
+        domain="[('company_id', 'in', (False, company_id))]",
+    )
+    source_id = fields.Many2one(
+        "utm.source", string="Source", ondelete="restrict",
+        help="Only leads of this source (empty: any source).",
+    )
+    medium_id = fields.Many2one(
+        "utm.medium", string="Medium", ondelete="restrict",
+        help="Only leads of this medium (empty: any medium).",
+    )
+    channel_key = fields.Char(
+        string="Web Form Key",
+        help="Only leads created with this form key (context key crm_rotation_channel, "
+        "e.g. set by a website form or an integration). Empty: any.",
+    )
+    use_team_members = fields.Boolean(
+        string="Include Team Members", default=True,
+        help="Every active member of the sales team takes part, except Sales "
+        "Administrators and Settings administrators, who take part only when listed "
+        "in Members.",
+    )
+    member_ids = fields.One2many(
+        "crm.rotation.pool.member", "pool_id", string="Members",
+        help="Users listed here take part (even administrators) with the given weight.",
+    )
+    excluded_user_ids = fields.Many2many(
+        "res.users", "crm_rotation_pool_excluded_rel", "pool_id", "user_id",
+        string="Excluded", domain="[('share', '=', False)]",
+        help="Never receive leads from this pool, not even as sticky rep.",
+    )
+    effective_user_ids = fields.Many2many(
+        "res.users", compute="_compute_effective_user_ids", string="Effective Members",
+        help="Who takes part in the rotation, in turn order (exclusions removed).",
+    )
+    fallback_user_id = fields.Many2one(
+        "res.users", string="Fallback Owner", required=True, ondelete="restrict",
+        compute="_compute_fallback_user_id", store=True, readonly=False, precompute=True,
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+        help="Gets the lead when no member is eligible. Defaults to the team leader.",
+    )
+    notify_emails = fields.Char(
+        string="Notify E-mails",
+        help="Comma-separated addresses that receive one 'new lead' e-mail per lead "
+        "assigned by this pool, naming the assigned rep.",
+    )
+    sticky_won_days = fields.Integer(
+        string="Won Leads Count For (days)", default=90,
+        help="A customer without a current rep sticks to the rep of an open lead or of "
+        "a lead won in this many days.",
+    )
+    rotation_pointer = fields.Integer(
+        string="Next Position", default=0, readonly=True, copy=False,
+        help="Position in the turn order of the next rotation turn.",
+    )
+    rotation_turn = fields.Integer(
+        string="Turns Given", default=0, readonly=True, copy=False,
+        help="Number of rotation turns given so far (turn numbers in the log).",
+    )
+    rotation_owed = fields.Json(
+        string="Owed Turns", readonly=True, copy=False,
+        help="Turns skipped while a member was away, given back on their return.",
+    )
+    log_ids = fields.One2many("crm.rotation.log", "pool_id", string="Decisions")
+    log_count = fields.Integer(compute="_compute_log_count", string="Decisions Count")
+
+    # ------------------------------------------------------------------
+    # Computes and constraints
+    # ------------------------------------------------------------------
+    @api.depends("team_id")
+    def _compute_fallback_user_id(self):
+        for pool in self:
+            if not pool.fallback_user_id and pool.team_id.user_id:
+                pool.fallback_user_id = pool.team_id.user_id
+
+    @api.depends("use_team_members", "team_id.member_ids", "member_ids.user_id",
+                 "member_ids.weight", "excluded_user_ids")
+    def _compute_effective_user_ids(self):
+        for pool in self:
+            users = self.env["res.users"]
+            for user, _weight in pool._members_with_weights():
+                users |= user
+            pool.effective_user_ids = users
+
+    def _compute_log_count(self):
+        data = self.env["crm.rotation.log"]._read_group(
+            [("pool_id", "in", self.ids)], ["pool_id"], ["__count"])
+        counts = {pool.id: count for pool, count in data}
+        for pool in self:
+            pool.log_count = counts.get(pool.id, 0)
+
+    @api.constrains("fallback_user_id", "company_id")
+    def _check_fallback_user(self):
+        for pool in self:
+            user = pool.fallback_user_id.sudo()
+            if not user:
+                raise ValidationError(
+                    _("Rotation pool %(pool)s needs a fallback owner.", pool=pool.name))
+            if user.share:
+                raise ValidationError(
+                    _("%(user)s is not an internal user and cannot be the fallback owner of "
+                      "rotation pool %(pool)s.", user=user.name, pool=pool.name))
+            if pool.company_id not in user.company_ids:
+                raise ValidationError(
+                    _("The fallback owner %(user)s of rotation pool %(pool)s does not work in "
+                      "company %(company)s.", user=user.name, pool=pool.name,
+                      company=pool.company_id.name))
+
+    @api.constrains("company_id", "member_ids")
+    def _check_member_company(self):
+        self.member_ids._check_user_company()
+
+    @api.constrains("notify_emails")
+    def _check_notify_emails(self):
+        for pool in self.filtered("notify_emails"):
+            parts = [part.strip() for part in pool.notify_emails.replace(";", ",").split(",")]
+            bad = [part for part in parts if part and not email_normalize_all(part)]
+            if bad:
+                raise ValidationError(
+                    _("%(address)s is not a valid e-mail address (rotation pool %(pool)s).",
+                      address=bad[0], pool=pool.name))
+
+    @api.constrains("sticky_won_days")
+    def _check_sticky_won_days(self):
+        for pool in self:
+            if pool.sticky_won_days < 0:
+                raise ValidationError(
+                    _("The number of days won leads count for cannot be negative "
+                      "(rotation pool %(pool)s).", pool=pool.name))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Team = self.env["crm.team"]
+        for vals in vals_list:
+            if "fallback_user_id" in vals and not vals["fallback_user_id"]:
+                vals.pop("fallback_user_id")
+            if not vals.get("fallback_user_id"):
+                team = Team.browse(vals.get("team_id") or []).sudo()
+                if not team.user_id:
+                    raise ValidationError(
+                        _("Rotation pool %(pool)s needs a fallback owner: choose one, or give "
+                          "its sales team a team leader.", pool=vals.get("name") or ""))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "fallback_user_id" in vals and not vals["fallback_user_id"]:
+            raise ValidationError(
+                _("Rotation pool %(pool)s needs a fallback owner.",
+                  pool=", ".join(self.mapped("name"))))
+        return super().write(vals)
+
+    # ------------------------------------------------------------------
+    # Members and eligibility
+    # ------------------------------------------------------------------
+    def _members_with_weights(self):
+        """[(user, weight)] in turn order: listed members first, then team members.
+
+        Exclusions are removed; archived and away users stay (they are skipped at
+        pick time, so that the skip is logged and away members keep their turns).
+        """
+        self.ensure_one()
+        pool = self.sudo()
+        result, seen = [], set()
+        for member in pool.member_ids:
+            if member.user_id.id not in seen:
+                seen.add(member.user_id.id)
+                result.append((member.user_id, member.weight))
+        if pool.use_team_members:
+            admin_groups = self.env.ref("sales_team.group_sale_manager") | self.env.ref(
+                "base.group_system")
+            admins = admin_groups.sudo().all_user_ids if "all_user_ids" in admin_groups._fields \
+                else admin_groups.sudo().users
+            for user in pool.team_id.member_ids.sorted("id"):
+                if user.id in seen or not user.active or user in admins:
+                    continue
+                seen.add(user.id)
+                result.append((user, 1))
+        excluded = set(pool.excluded_user_ids.ids)
+        return [(user, weight) for user, weight in result if user.id not in excluded]
+
+    def _schedule(self, members):
+        """Turn order of one cycle: weight k = k turns, interleaved."""
+        rounds = max((weight for _user, weight in members), default=0)
+        return [user for r in range(rounds) for user, weight in members if weight > r]
+
+    def _unavailability(self, user, today):
+        """Why ``user`` cannot take a lead of this pool now (False if they can)."""
+        user = user.sudo()
+        if not user.active:
+            return "archived"
+        if user in self.sudo().excluded_user_ids:
+            return "excluded"
+        if user.share or self.company_id not in user.company_ids:
+            return "company"
+        if user.away_until and user.away_until >= today:
+            return "away"
+        return False
+
+    def _why_label(self, user, why):
+        labels = {
+            "archived": _("%(user)s: archived", user=user.name),
+            "excluded": _("%(user)s: excluded", user=user.name),
+            "company": _("%(user)s: not in company %(company)s", user=user.name,
+                         company=self.company_id.name),
+            "away": _("%(user)s: away until %(date)s", user=user.name,
+                      date=user.sudo().away_until),
+        }
+        return labels[why]
+
+    # ------------------------------------------------------------------
+    # Matching a lead to a pool
+    # ------------------------------------------------------------------
+    @api.model
+    def _find_for_lead_values(self, company, team, source, medium, channel, pools=None):
+        """The most specific active pool for these lead values (or an empty recordset).
+
+        A pool matches when its company is the lead's, its team is the lead's, and
+        each of its source, medium and form key is either empty or equal to the
+        lead's. A lead without a team matches only pools restricted to a source,
+        medium or form key (and then gets the pool's team). More matching criteria
+        win, then the sequence.
+        """
+        pools = self.sudo().search([("company_id", "=", company.id)]) if pools is None \
+            else pools.filtered(lambda p: p.company_id == company)
+        best, best_key = self.browse(), None
+        for pool in pools:
+            if team and pool.team_id != team:
+                continue
+            if pool.source_id and pool.source_id != source:
+                continue
+            if pool.medium_id and pool.medium_id != medium:
+                continue
+            if pool.channel_key and pool.channel_key != (channel or None):
+                continue
+            score = (bool(pool.channel_key) + bool(pool.source_id) + bool(pool.medium_id))
+            if not team and not score:
+                # a lead without a team is routed by its channel only
+                continue
+            key = (-score, pool.sequence, pool.id)
+            if best_key is None or key < best_key:
+                best, best_key = pool, key
+        return best
+
+    @api.model
+    def _assign_lead_values(self, vals_list):
+        """Give the leads about to be created (values without a Salesperson) the rep
+        of their pool. Writes ``user_id``, ``rotation_pool_id`` (and ``team_id`` when
+        the lead had none) into the values.
+
+        :return: [(index in vals_list, decision)] for the values a pool assigned
+        """
+        pools = self.sudo().search([])
+        if not pools:
+            return []
+        ctx = self.env.context
+        Team, Partner = self.env["crm.team"].sudo(), self.env["res.partner"].sudo()
+        Company = self.env["res.company"].sudo()
+        channel = ctx.get("crm_rotation_channel") or None
+        requests = {}
+        for index, vals in enumerate(vals_list):
+            team = Team.browse(vals.get("team_id") or ctx.get("default_team_id") or [])
+            partner = Partner.browse(vals.get("partner_id") or ctx.get("default_partner_id") or [])
+            company = Company.browse(vals.get("company_id") or ctx.get("default_company_id") or [])
+            company = company or team.company_id or partner.company_id or self.env.company
+            source = self.env["utm.source"].browse(
+                vals.get("source_id") or ctx.get("default_source_id") or [])
+            medium = self.env["utm.medium"].browse(
+                vals.get("medium_id") or ctx.get("default_medium_id") or [])
+            pool = self._find_for_lead_values(company, team, source, medium, channel, pools)
+            if pool:
+                requests.setdefault(pool, []).append(
+                    (index, {"partner": partner, "lead_vals": vals, "team": team}))
+        result = []
+        for pool, items in requests.items():
+            decisions = pool._pick_batch([request for _index, request in items])
+            for (index, request), decision in zip(items, decisions):
+                vals = vals_list[index]
+                vals["user_id"] = decision["user"].id
+                vals["rotation_pool_id"] = pool.id
+                if decision["covered_user"]:
+                    vals["rotation_covered_user_id"] = decision["covered_user"].id
+                if not request["team"]:
+                    vals["team_id"] = pool.team_id.id
+                if not vals.get("company_id"):
+                    vals["company_id"] = pool.company_id.id
+                result.append((index, decision))
+        result.sort(key=lambda item: item[0])
+        return result
+
+    # ------------------------------------------------------------------
+    # Picking reps
+    # ------------------------------------------------------------------
+    def _pick_rep(self, partner=None, lead_vals=None):
+        """Pick the rep of one new lead of this pool and log the decision.
+
+        Sticky rep of ``partner`` (its commercial entity) if eligible, else the next
+        eligible member (this consumes a turn, under a lock on the pool), else the
+        fallback owner.
+
+        :return: (res.users, reason) with reason in sticky/rotation/covered/fallback
+        """
+        self.ensure_one()
+        decision = self._pick_batch([{"partner": partner, "lead_vals": lead_vals or {}}])[0]
+        self._log_decisions([decision])
+        return decision["user"], decision["reason"]
+
+    def _lock_state(self):
+        """Lock the pool row and return its current turn state (pointer, turn, owed)."""
+        self.ensure_one()
+        self.flush_recordset(["rotation_pointer", "rotation_turn", "rotation_owed"])
+        self.env.cr.execute(
+            "SELECT rotation_pointer, rotation_turn, rotation_owed FROM crm_rotation_pool "
+            "WHERE id = %s FOR UPDATE",
+            (self.id,),
+            # a serialization failure here is normal under load: the request is
+            # retried (odoo.service.model.retrying), no need to log it as an error
+            log_exceptions=False,
+        )
+        pointer, turn, owed = self.env.cr.fetchone()
+        if isinstance(owed, str):
+            owed = json.loads(owed)
+        return pointer or 0, turn or 0, {int(k): v for k, v in (owed or {}).items()}
+
+    def _save_state(self, pointer, turn, owed):
+        self.env.cr.execute(
+            "UPDATE crm_rotation_pool SET rotation_pointer = %s, rotation_turn = %s, "
+            "rotation_owed = %s WHERE id = %s",
+            (pointer, turn, json.dumps({str(k): v for k, v in owed.items() if v}), self.id),
+        )
+        self.invalidate_recordset(["rotation_pointer", "rotation_turn", "rotation_owed"])
+
+    def _sticky_reps(self, partners):
+        """{commercial partner id: [candidate reps, best first]} for this pool's company:
+        the current relationship rep, then reps of open or recently won leads."""
+        self.ensure_one()
+        partners = partners.commercial_partner_id
+        result = {partner.id: [] for partner in partners}
+        if not partners:
+            return result
+        company = self.company_id
+        role = company._get_relationship_primary_role()
+        rels = self.env["crm.relationship"].sudo().search_fetch(
+            [("partner_id", "in", partners.ids), ("company_id", "=", company.id),
+             ("role_id", "=", role.id), ("is_current", "=", True)],
+            ["partner_id", "user_id"],
+        )
+        for rel in rels:
+            result[rel.partner_id.id].append(rel.user_id)
+        cutoff = fields.Datetime.now() - timedelta(days=self.sticky_won_days)
+        leads = self.env["crm.lead"].sudo().search_fetch(
+            [("partner_id", "child_of", partners.ids), ("company_id", "=", company.id),
+             ("user_id", "!=", False), "|", ("stage_id.is_won", "=", False),
+             "&", ("stage_id.is_won", "=", True), ("date_closed", ">=", cutoff)],
+            ["partner_id", "user_id"], order="id desc",
+        )
+        for lead in leads:
+            reps = result.setdefault(lead.partner_id.commercial_partner_id.id, [])
+            if lead.user_id not in reps:
+                reps.append(lead.user_id)
+        return result
+
+    def _pick_batch(self, requests):
+        """Decide the rep of each request ({'partner', 'lead_vals'}) of this pool.
+
+        Set-wise: one lock, one state update, one sticky lookup for the batch.
+        :return: a list of decision dicts (pool, user, reason, turn, skipped,
+                 covered_user, partner)
+        """
+        self.ensure_one()
+        pool = self.sudo()
+        today = fields.Date.context_today(self)
+        Users = self.env["res.users"]
+        partners = self.env["res.partner"].union(*[
+            req["partner"] for req in requests if req.get("partner")])
+        sticky = pool._sticky_reps(partners) if partners else {}
+        members = pool._members_with_weights()
+        schedule = pool._schedule(members)
+        why_cache = {}
+
+        def why(user):
+            if user.id not in why_cache:
+                why_cache[user.id] = pool._unavailability(user, today)
+            return why_cache[user.id]
+
+        state = None
+        decisions = []
+        for req in requests:
+            partner = req.get("partner") or self.env["res.partner"]
+            decision = {"pool": pool, "partner": partner, "turn": 0, "skipped": [],
+                        "covered_user": Users, "lead_vals": req.get("lead_vals") or {}}
+            # 1. sticky
+            covered = Users
+            for rep in sticky.get(partner.commercial_partner_id.id, []) if partner else []:
+                reason = why(rep)
+                if reason in ("archived", "excluded", "company"):
+                    continue
+                if reason == "away":
+                    covered = rep
+                    decision["skipped"].append(pool._why_label(rep, "away"))
+                break
+            else:
+                rep = Users
+            if rep and not covered:
+                decision.update(user=rep, reason="sticky")
+                decisions.append(decision)
+                continue
+            decision["covered_user"] = covered
+            # 2. rotation, under the lock
+            if state is None:
+                state = list(pool._lock_state())
+            pointer, turn, owed = state
+            picked = Users
+            # away members' turns are given back first, in turn order
+            for user, _weight in members:
+                if owed.get(user.id) and not why(user):
+                    owed[user.id] -= 1
+                    picked = user
+                    break
+            if not picked and schedule:
+                passed_away = []
+                for step in range(len(schedule)):
+                    pos = (pointer + step) % len(schedule)
+                    user = schedule[pos]
+                    reason = why(user)
+                    if not reason:
+                        picked = user
+                        pointer = (pos + 1) % len(schedule)
+                        break
+                    decision["skipped"].append(pool._why_label(user, reason))
+                    if reason == "away":
+                        passed_away.append(user)
+                if picked:
+                    for user in passed_away:
+                        owed[user.id] = owed.get(user.id, 0) + 1
+            if picked:
+                turn += 1
+                state = [pointer, turn, owed]
+                decision.update(user=picked, reason="covered" if covered else "rotation",
+                                turn=turn)
+            else:
+                # 3. fallback
+                decision.update(user=pool.fallback_user_id, reason="fallback")
+            decisions.append(decision)
+        if state is not None:
+            member_ids = {user.id for user, _weight in members}
+            pool._save_state(state[0], state[1],
+                             {uid: n for uid, n in state[2].items() if uid in member_ids})
+        return decisions
+
+    # ------------------------------------------------------------------
+    # After the leads exist: log, chatter, relationships, e-mails
+    # ------------------------------------------------------------------
+    @api.model
+    def _log_decisions(self, decisions, leads=None):
+        leads = leads or [self.env["crm.lead"]] * len(decisions)
+        return self.env["crm.rotation.log"].sudo().create([
+            {
+                "pool_id": dec["pool"].id,
+                "lead_id": lead.id or False,
+                "partner_id": dec["partner"].commercial_partner_id.id or False,
+                "user_id": dec["user"].id,
+                "reason": dec["reason"],
+                "turn": dec["turn"] or False,
+                "covered_user_id": dec["covered_user"].id or False,
+                "skipped": "\n".join(dec["skipped"]) or False,
+            }
+            for dec, lead in zip(decisions, leads)
+        ])
+
+    @api.model
+    def _after_leads_assigned(self, leads, decisions):
+        """Log the decisions, note them in the chatter, make a rotated rep the
+        customer's rep when it has none, and e-mail the pools' lists."""
+        self._log_decisions(decisions, leads)
+        bodies = {}
+        for lead, dec in zip(leads, decisions):
+            body = _("Assigned by rotation pool %(pool)s to %(rep)s (%(reason)s).",
+                     pool=dec["pool"].name, rep=dec["user"].name,
+                     reason=dict(self._reason_selection())[dec["reason"]])
+            if dec["covered_user"]:
+                body = _("%(body)s Covering for %(rep)s, who is away.", body=body,
+                         rep=dec["covered_user"].name)
+            bodies[lead.id] = body
+        leads.sudo()._message_log_batch(bodies=bodies)
+        self._make_rotated_reps_current(leads, decisions)
+        self._send_pool_emails(leads, decisions)
+
+    @api.model
+    def _reason_selection(self):
+        return self.env["crm.rotation.log"]._fields["reason"]._description_selection(self.env)
+
+    @api.model
+    def _make_rotated_reps_current(self, leads, decisions):
+        """A customer without a current rep gets the rep the rotation gave it
+        (source 'rotation'), so its next leads stick to that rep."""
+        groups = {}
+        for lead, dec in zip(leads, decisions):
+            partner = lead.partner_id.commercial_partner_id
+            if not partner or dec["reason"] not in ("rotation", "fallback"):
+                continue
+            if partner.company_id and partner.company_id != lead.company_id:
+                continue
+            groups.setdefault((dec["user"], lead.company_id), self.env["res.partner"])
+            groups[(dec["user"], lead.company_id)] |= partner
+        Rel = self.env["crm.relationship"].sudo()
+        for (user, company), partners in groups.items():
+            role = company._get_relationship_primary_role()
+            owned = Rel.search([("partner_id", "in", partners.ids),
+                                ("company_id", "=", company.id), ("role_id", "=", role.id),
+                                ("is_current", "=", True)]).partner_id
+            if partners - owned:
+                Rel.with_company(company).with_context(crm_task_follow_skip=True)._assign(
+                    partners - owned, user, role=role, company=company, source="rotation",
+                    reason=_("Rotation pool"), check_rights=False)
+
+    @api.model
+    def _send_pool_emails(self, leads, decisions):
+        mails = []
+        from_address = self.env["ir.mail_server"].sudo()._get_default_from_address()
+        for lead, dec in zip(leads, decisions):
+            pool = dec["pool"]
+            if not pool.notify_emails:
+                continue
+            email_to = ",".join(
+                part.strip() for part in pool.notify_emails.replace(";", ",").split(",")
+                if part.strip())
+            subject = _("New lead %(lead)s assigned to %(rep)s", lead=lead.name,
+                        rep=dec["user"].name)
+            body = Markup("<p>%s</p><p>%s</p>") % (
+                _("A new lead %(lead)s came in through rotation pool %(pool)s.",
+                  lead=escape(lead.name), pool=escape(pool.name)),
+                _("It is assigned to %(rep)s.", rep=escape(dec["user"].name)),
+            )
+            mails.append({
+                "subject": subject,
+                "body_html": body,
+                "email_to": email_to,
+                "email_from": lead.company_id.email_formatted or from_address,
+                "model": "crm.lead",
+                "res_id": lead.id,
+                "auto_delete": True,
+            })
+        if mails:
+            self.env["mail.mail"].sudo().create(mails)
+
+    # ------------------------------------------------------------------
+    # UI
+    # ------------------------------------------------------------------
+    def action_view_log(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship_manager.crm_rotation_log_action")
+        action["domain"] = [("pool_id", "=", self.id)]
+        return action
+
+    def action_reset_rotation(self):
+        """Start the turn order again at the first member and forget owed turns."""
+        for pool in self:
+            pool._lock_state()
+            pool._save_state(0, pool.rotation_turn, {})
+        return True
