@@ -23,6 +23,7 @@
         "wizards/crm_lead_update_assignment_views.xml",
         "views/crm_relationship_menus.xml",
         "security/crm_rotation_pool_security.xml",
+        "data/crm_rotation_pool_data.xml",
         "views/crm_rotation_pool_views.xml",
         "views/crm_rotation_log_views.xml",
         "views/res_users_views.xml",

@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+
+from .crm_rotation_pool import ROTATION_REASONS
 
 # Context keys: set by the UI form creation (issue 3) -> the creator keeps the lead;
 # set by callers that want no pool at all (e.g. a benchmark baseline).
@@ -22,6 +24,32 @@ class CrmLead(models.Model):
         help="The customer's rep was away when the lead came in: the rotation gave it "
         "to the Salesperson, who covers for them.",
     )
+
+    rotation_reason = fields.Selection(
+        ROTATION_REASONS, string="Assigned By", readonly=True, copy=False,
+        help="Why the rotation pool chose the Salesperson.",
+    )
+
+    def _rotation_note(self):
+        self.ensure_one()
+        reasons = dict(self._fields["rotation_reason"]._description_selection(self.env))
+        if self.user_id:
+            note = _("Assigned by rotation pool %(pool)s to %(rep)s (%(reason)s).",
+                     pool=self.rotation_pool_id.name, rep=self.user_id.name,
+                     reason=reasons.get(self.rotation_reason, ""))
+        else:
+            note = _("Assigned by rotation pool %(pool)s (%(reason)s).",
+                     pool=self.rotation_pool_id.name, reason=reasons.get(self.rotation_reason, ""))
+        if self.rotation_covered_user_id:
+            note = _("%(note)s Covering for %(rep)s, who is away.", note=note,
+                     rep=self.rotation_covered_user_id.name)
+        return note
+
+    def _creation_message(self):
+        message = super()._creation_message()
+        if self.rotation_pool_id:
+            message = _("%(message)s %(note)s", message=message, note=self._rotation_note())
+        return message
 
     @api.model_create_multi
     def create(self, vals_list):

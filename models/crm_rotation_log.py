@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from markupsafe import Markup, escape
+
+from odoo import _, api, fields, models
 
 from .crm_rotation_pool import ROTATION_REASONS
 
@@ -40,3 +42,46 @@ class CrmRotationLog(models.Model):
         string="Skipped Members", readonly=True,
         help="Members passed over for this lead, and why.",
     )
+    email_pending = fields.Boolean(
+        readonly=True, index="btree_not_null",
+        help="The pool's 'new lead' e-mail is still to be sent (by a scheduled action, "
+        "right after the lead is created).",
+    )
+
+    @api.model
+    def _cron_send_pool_emails(self, limit=1000):
+        """Send each pool's e-mail list one 'new lead' e-mail per assigned lead.
+
+        Queued by the lead creation (``email_pending``) and sent here in batches,
+        so that creating a lead does not pay for building e-mails.
+        """
+        logs = self.sudo().search([("email_pending", "=", True)], limit=limit, order="id")
+        from_address = self.env["ir.mail_server"].sudo()._get_default_from_address()
+        mails = []
+        for log in logs.filtered(lambda log: log.lead_id and log.pool_id.notify_emails):
+            pool, lead = log.pool_id, log.lead_id
+            email_to = ",".join(
+                part.strip() for part in pool.notify_emails.replace(";", ",").split(",")
+                if part.strip())
+            mails.append({
+                "subject": _("New lead %(lead)s assigned to %(rep)s", lead=lead.name,
+                             rep=log.user_id.name),
+                "body_html": Markup("<p>%s</p><p>%s</p>") % (
+                    _("A new lead %(lead)s came in through rotation pool %(pool)s.",
+                      lead=escape(lead.name), pool=escape(pool.name)),
+                    _("It is assigned to %(rep)s (%(reason)s).", rep=escape(log.user_id.name),
+                      reason=dict(self._fields["reason"]._description_selection(self.env))[
+                          log.reason]),
+                ),
+                "email_to": email_to,
+                "email_from": lead.company_id.email_formatted or from_address,
+                "model": "crm.lead",
+                "res_id": lead.id,
+                "auto_delete": True,
+            })
+        if mails:
+            self.env["mail.mail"].sudo().create(mails)
+        logs.write({"email_pending": False})
+        if len(logs) == limit:
+            self.env.ref("crm_relationship_manager.ir_cron_rotation_pool_emails").sudo()._trigger()
+        return len(mails)

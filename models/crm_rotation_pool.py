@@ -2,8 +2,6 @@
 import json
 from datetime import timedelta
 
-from markupsafe import Markup, escape
-
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize_all
@@ -207,12 +205,9 @@ class CrmRotationPool(models.Model):
                 seen.add(member.user_id.id)
                 result.append((member.user_id, member.weight))
         if pool.use_team_members:
-            admin_groups = self.env.ref("sales_team.group_sale_manager") | self.env.ref(
-                "base.group_system")
-            admins = admin_groups.sudo().all_user_ids if "all_user_ids" in admin_groups._fields \
-                else admin_groups.sudo().users
             for user in pool.team_id.member_ids.sorted("id"):
-                if user.id in seen or not user.active or user in admins:
+                if user.id in seen or not user.active or user.has_group(
+                        "sales_team.group_sale_manager") or user.has_group("base.group_system"):
                     continue
                 seen.add(user.id)
                 result.append((user, 1))
@@ -318,6 +313,7 @@ class CrmRotationPool(models.Model):
                 vals = vals_list[index]
                 vals["user_id"] = decision["user"].id
                 vals["rotation_pool_id"] = pool.id
+                vals["rotation_reason"] = decision["reason"]
                 if decision["covered_user"]:
                     vals["rotation_covered_user_id"] = decision["covered_user"].id
                 if not request["team"]:
@@ -504,27 +500,28 @@ class CrmRotationPool(models.Model):
                 "turn": dec["turn"] or False,
                 "covered_user_id": dec["covered_user"].id or False,
                 "skipped": "\n".join(dec["skipped"]) or False,
+                "email_pending": bool(lead and dec["pool"].notify_emails),
             }
             for dec, lead in zip(decisions, leads)
         ])
 
     @api.model
     def _after_leads_assigned(self, leads, decisions):
-        """Log the decisions, note them in the chatter, make a rotated rep the
-        customer's rep when it has none, and e-mail the pools' lists."""
-        self._log_decisions(decisions, leads)
-        bodies = {}
-        for lead, dec in zip(leads, decisions):
-            body = _("Assigned by rotation pool %(pool)s to %(rep)s (%(reason)s).",
-                     pool=dec["pool"].name, rep=dec["user"].name,
-                     reason=dict(self._reason_selection())[dec["reason"]])
-            if dec["covered_user"]:
-                body = _("%(body)s Covering for %(rep)s, who is away.", body=body,
-                         rep=dec["covered_user"].name)
-            bodies[lead.id] = body
-        leads.sudo()._message_log_batch(bodies=bodies)
+        """Log the decisions, make a rotated rep the customer's rep when it has
+        none, and queue the pools' e-mails.
+
+        The chatter note is part of the lead's creation message
+        (``crm.lead._creation_message``), or logged here when creation messages
+        are switched off (context ``mail_create_nolog``).
+        """
+        logs = self._log_decisions(decisions, leads)
+        if self.env.context.get("mail_create_nolog"):
+            leads.sudo()._message_log_batch(
+                bodies={lead.id: lead._rotation_note() for lead in leads})
         self._make_rotated_reps_current(leads, decisions)
-        self._send_pool_emails(leads, decisions)
+        if logs.filtered("email_pending"):
+            self.env.ref("crm_relationship_manager.ir_cron_rotation_pool_emails").sudo()._trigger()
+        return logs
 
     @api.model
     def _reason_selection(self):
@@ -553,36 +550,6 @@ class CrmRotationPool(models.Model):
                 Rel.with_company(company).with_context(crm_task_follow_skip=True)._assign(
                     partners - owned, user, role=role, company=company, source="rotation",
                     reason=_("Rotation pool"), check_rights=False)
-
-    @api.model
-    def _send_pool_emails(self, leads, decisions):
-        mails = []
-        from_address = self.env["ir.mail_server"].sudo()._get_default_from_address()
-        for lead, dec in zip(leads, decisions):
-            pool = dec["pool"]
-            if not pool.notify_emails:
-                continue
-            email_to = ",".join(
-                part.strip() for part in pool.notify_emails.replace(";", ",").split(",")
-                if part.strip())
-            subject = _("New lead %(lead)s assigned to %(rep)s", lead=lead.name,
-                        rep=dec["user"].name)
-            body = Markup("<p>%s</p><p>%s</p>") % (
-                _("A new lead %(lead)s came in through rotation pool %(pool)s.",
-                  lead=escape(lead.name), pool=escape(pool.name)),
-                _("It is assigned to %(rep)s.", rep=escape(dec["user"].name)),
-            )
-            mails.append({
-                "subject": subject,
-                "body_html": body,
-                "email_to": email_to,
-                "email_from": lead.company_id.email_formatted or from_address,
-                "model": "crm.lead",
-                "res_id": lead.id,
-                "auto_delete": True,
-            })
-        if mails:
-            self.env["mail.mail"].sudo().create(mails)
 
     # ------------------------------------------------------------------
     # UI

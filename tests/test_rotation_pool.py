@@ -76,8 +76,20 @@ class TestRotationPool(RotationMixin, RelationshipCase):
         self.assertEqual(logs.lead_id, self.env["crm.lead"].union(*leads))
         self.assertEqual(leads[0].rotation_pool_id, self.pool)
         self.assertEqual(leads[0].team_id, self.team_r)
+        self.assertEqual(leads[0].rotation_reason, "rotation")
         body = leads[0].message_ids.mapped("body")
-        self.assertTrue(any("Assigned by rotation pool Team pool" in b for b in body), body)
+        # an associate may not create a lead owned by someone else: the lead is
+        # created unassigned and handed over at once (the tracking names the rep)
+        self.assertTrue(any("Assigned by rotation pool Team pool (Rotation)" in b
+                            for b in body), body)
+        self.assertIn(self.rep1.partner_id, leads[0].message_partner_ids)
+        lead = self.new_lead()
+        self.assertIn("Assigned by rotation pool Team pool to Rot Rep1 (Rotation)",
+                      lead.message_ids.body)
+        lead = self.env["crm.lead"].with_context(mail_create_nolog=True).create(
+            {"name": "No creation message", "team_id": self.team_r.id})
+        self.assertIn("Assigned by rotation pool Team pool to Rot Rep2",
+                      lead.message_ids.body or "")
 
     def test_admin_member_only_when_listed(self):
         self.pool.member_ids = [(0, 0, {"user_id": self.manager_a.id})]
@@ -276,6 +288,15 @@ class TestRotationPool(RotationMixin, RelationshipCase):
             ("model", "=", "crm.lead"), ("res_id", "=", lead.id),
             ("partner_ids", "in", self.rep1.partner_id.ids)])
         self.assertTrue(assigned, "the rep gets Odoo's 'you have been assigned' notification")
+        log = self.logs()
+        self.assertTrue(log.email_pending, "queued for the scheduled action")
+        cron = self.env.ref("crm_relationship_manager.ir_cron_rotation_pool_emails")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]),
+                        "the sending is triggered at once")
+        self.assertEqual(self.env["crm.rotation.log"]._cron_send_pool_emails(), 1)
+        self.assertFalse(log.email_pending)
+        self.assertEqual(self.env["crm.rotation.log"]._cron_send_pool_emails(), 0,
+                         "one e-mail per lead, never twice")
         mails = self.env["mail.mail"].sudo().search(
             [("model", "=", "crm.lead"), ("res_id", "=", lead.id),
              ("email_to", "=", "desk@example.com,boss@example.com")])
@@ -284,6 +305,7 @@ class TestRotationPool(RotationMixin, RelationshipCase):
         self.assertIn("Rot Rep1", mails.body_html)
         self.pool.notify_emails = False
         lead = self.new_lead()
+        self.env["crm.rotation.log"]._cron_send_pool_emails()
         self.assertFalse(self.env["mail.mail"].sudo().search(
             [("model", "=", "crm.lead"), ("res_id", "=", lead.id),
              ("email_to", "!=", False)]))
