@@ -63,6 +63,7 @@ class Client:
 
 
 def main():
+    sys.stdout.reconfigure(line_buffering=True)
     p = parser(__doc__)
     p.add_argument("--port", type=int, default=8149, help="HTTP port of the server started")
     p.add_argument("--count", type=int, default=1000, help="leads per variant")
@@ -160,8 +161,9 @@ def run(args, log_path):
                 with lock:
                     created.append(lead_id)
             except Exception as exc:  # noqa: BLE001 - every error is reported
+                text = getattr(exc, "faultString", None) or repr(exc)
                 with lock:
-                    errors.append(repr(exc)[:300])
+                    errors.append(text.strip().splitlines()[-1][:300])
 
     start = time.perf_counter()
     threads = [threading.Thread(target=work, args=(i,)) for i in range(args.clients)]

@@ -7,5 +7,6 @@ from . import res_users
 from . import crm_lead
 from . import crm_rotation_pool
 from . import crm_rotation_pool_member
+from . import crm_rotation_pool_state
 from . import crm_rotation_log
 from . import crm_lead_rotation

@@ -54,7 +54,9 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         ctx = self.env.context
-        if ctx.get(UI_CREATE) or ctx.get(NO_ROTATION) or "default_user_id" in ctx:
+        # default_user_id=False is no salesperson: Odoo's mail gateway sets it so
+        # that e-mail leads are assigned automatically (crm.lead.message_new)
+        if ctx.get(UI_CREATE) or ctx.get(NO_ROTATION) or ctx.get("default_user_id"):
             return super().create(vals_list)
         # "no salesperson given" is decided here, before the user_id default applies
         todo = [index for index, vals in enumerate(vals_list) if "user_id" not in vals]

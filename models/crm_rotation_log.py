@@ -55,6 +55,7 @@ class CrmRotationLog(models.Model):
         Queued by the lead creation (``email_pending``) and sent here in batches,
         so that creating a lead does not pay for building e-mails.
         """
+        self.env["crm.rotation.pool"]._prune_states()
         logs = self.sudo().search([("email_pending", "=", True)], limit=limit, order="id")
         from_address = self.env["ir.mail_server"].sudo()._get_default_from_address()
         mails = []

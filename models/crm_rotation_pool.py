@@ -2,7 +2,7 @@
 import json
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize_all
 
@@ -17,12 +17,14 @@ ROTATION_REASONS = [
 class CrmRotationPool(models.Model):
     """Who gets the new leads of a channel (company, team, source, medium, form).
 
-    The pool's turn state (``rotation_pointer``, ``rotation_turn``,
-    ``rotation_owed``) is read and written only under a row lock on the pool
-    (``SELECT ... FOR UPDATE``) taken in the transaction that creates the lead:
-    two parallel creations can never get the same turn, and a creation that is
-    rolled back (e.g. a serialization failure retried by Odoo) gives its turn
-    back, since the pointer change is rolled back with it.
+    Turns are given under a row lock on the pool (``SELECT ... FOR UPDATE``)
+    taken in the transaction that creates the lead, and the new turn state is
+    appended to ``crm.rotation.pool.state`` in that same transaction: two
+    parallel creations never get the same turn, and a creation that is rolled
+    back gives its turn back. The pool row is only locked, never updated, by a
+    turn, and the newest committed state is read on a fresh snapshot once the
+    lock is held, so parallel creations wait for each other instead of failing
+    with serialization errors (see ``_lock_state``).
     """
 
     _name = "crm.rotation.pool"
@@ -89,15 +91,19 @@ class CrmRotationPool(models.Model):
         "a lead won in this many days.",
     )
     rotation_pointer = fields.Integer(
-        string="Next Position", default=0, readonly=True, copy=False,
+        string="Next Position", compute="_compute_rotation_state",
         help="Position in the turn order of the next rotation turn.",
     )
     rotation_turn = fields.Integer(
-        string="Turns Given", default=0, readonly=True, copy=False,
+        string="Turns Given", compute="_compute_rotation_state",
         help="Number of rotation turns given so far (turn numbers in the log).",
     )
     rotation_owed = fields.Json(
-        string="Owed Turns", readonly=True, copy=False,
+        string="Owed Turns by User", compute="_compute_rotation_state",
+        help="Turns skipped while a member was away, given back on their return.",
+    )
+    rotation_owed_text = fields.Char(
+        string="Owed Turns", compute="_compute_rotation_state",
         help="Turns skipped while a member was away, given back on their return.",
     )
     log_ids = fields.One2many("crm.rotation.log", "pool_id", string="Decisions")
@@ -120,6 +126,23 @@ class CrmRotationPool(models.Model):
             for user, _weight in pool._members_with_weights():
                 users |= user
             pool.effective_user_ids = users
+
+    def _compute_rotation_state(self):
+        states = {}
+        if self.ids:
+            self.env["crm.rotation.pool.state"].flush_model()
+            self.env.cr.execute(
+                "SELECT DISTINCT ON (pool_id) pool_id, pointer, turn, owed "
+                "FROM crm_rotation_pool_state WHERE pool_id = ANY(%s) "
+                "ORDER BY pool_id, id DESC", (list(self._origin.ids),))
+            states = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for pool in self:
+            pointer, turn, owed = states.get(pool._origin.id, (0, 0, None))
+            pool.rotation_pointer, pool.rotation_turn = pointer, turn
+            pool.rotation_owed = owed or False
+            users = self.env["res.users"].browse(int(uid) for uid in (owed or {}))
+            pool.rotation_owed_text = ", ".join(
+                f"{user.name}: {owed[str(user.id)]}" for user in users.sudo()) or False
 
     def _compute_log_count(self):
         data = self.env["crm.rotation.log"]._read_group(
@@ -342,29 +365,59 @@ class CrmRotationPool(models.Model):
         return decision["user"], decision["reason"]
 
     def _lock_state(self):
-        """Lock the pool row and return its current turn state (pointer, turn, owed)."""
+        """Lock the pool row; return the newest turn state (pointer, turn, owed).
+
+        The lock orders the transactions that take turns of this pool: each
+        waits until the previous one has committed or rolled back. Under
+        REPEATABLE READ the waiting transaction's snapshot may predate that
+        commit, so the newest state is also read on a fresh snapshot (a second
+        connection, started once the lock is held) and the newer of the two
+        wins; the transaction's own snapshot still sees its own, uncommitted
+        turns. Only the lock is taken on the pool row (no update), which does
+        not make the next transaction fail with a serialization error.
+        """
         self.ensure_one()
-        self.flush_recordset(["rotation_pointer", "rotation_turn", "rotation_owed"])
+        self.env["crm.rotation.pool.state"].flush_model()
         self.env.cr.execute(
-            "SELECT rotation_pointer, rotation_turn, rotation_owed FROM crm_rotation_pool "
-            "WHERE id = %s FOR UPDATE",
-            (self.id,),
-            # a serialization failure here is normal under load: the request is
-            # retried (odoo.service.model.retrying), no need to log it as an error
+            "SELECT id FROM crm_rotation_pool WHERE id = %s FOR UPDATE", (self.id,),
+            # a serialization failure here (the pool itself was edited meanwhile)
+            # is retried by Odoo (odoo.service.model.retrying): no error log
             log_exceptions=False,
         )
-        pointer, turn, owed = self.env.cr.fetchone()
+        query = ("SELECT id, pointer, turn, owed FROM crm_rotation_pool_state "
+                 "WHERE pool_id = %s ORDER BY id DESC LIMIT 1")
+        self.env.cr.execute(query, (self.id,))
+        rows = self.env.cr.fetchall()
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as fresh:
+            fresh.execute(query, (self.id,))
+            rows += fresh.fetchall()
+        if not rows:
+            return 0, 0, {}
+        _id, pointer, turn, owed = max(rows)
         if isinstance(owed, str):
             owed = json.loads(owed)
         return pointer or 0, turn or 0, {int(k): v for k, v in (owed or {}).items()}
 
     def _save_state(self, pointer, turn, owed):
+        """Append the new turn state (an INSERT: never a row another turn writes)."""
         self.env.cr.execute(
-            "UPDATE crm_rotation_pool SET rotation_pointer = %s, rotation_turn = %s, "
-            "rotation_owed = %s WHERE id = %s",
-            (pointer, turn, json.dumps({str(k): v for k, v in owed.items() if v}), self.id),
+            "INSERT INTO crm_rotation_pool_state (pool_id, pointer, turn, owed) "
+            "VALUES (%s, %s, %s, %s)",
+            (self.id, pointer, turn, json.dumps({str(k): v for k, v in owed.items() if v})),
         )
-        self.invalidate_recordset(["rotation_pointer", "rotation_turn", "rotation_owed"])
+        self.invalidate_recordset(
+            ["rotation_pointer", "rotation_turn", "rotation_owed", "rotation_owed_text"])
+
+    @api.model
+    def _prune_states(self):
+        """Delete all but each pool's newest committed state row."""
+        self.env.cr.execute(
+            """
+            DELETE FROM crm_rotation_pool_state s
+             WHERE s.id < (SELECT max(n.id) FROM crm_rotation_pool_state n
+                            WHERE n.pool_id = s.pool_id)
+            """
+        )
 
     def _sticky_reps(self, partners):
         """{commercial partner id: [candidate reps, best first]} for this pool's company:
@@ -507,8 +560,9 @@ class CrmRotationPool(models.Model):
 
     @api.model
     def _after_leads_assigned(self, leads, decisions):
-        """Log the decisions, make a rotated rep the customer's rep when it has
-        none, and queue the pools' e-mails.
+        """Log the decisions (which queues the pools' e-mails, sent by a scheduled
+        action every minute) and make a rotated rep the customer's rep when it
+        has none.
 
         The chatter note is part of the lead's creation message
         (``crm.lead._creation_message``), or logged here when creation messages
@@ -519,8 +573,6 @@ class CrmRotationPool(models.Model):
             leads.sudo()._message_log_batch(
                 bodies={lead.id: lead._rotation_note() for lead in leads})
         self._make_rotated_reps_current(leads, decisions)
-        if logs.filtered("email_pending"):
-            self.env.ref("crm_relationship_manager.ir_cron_rotation_pool_emails").sudo()._trigger()
         return logs
 
     @api.model
@@ -564,6 +616,6 @@ class CrmRotationPool(models.Model):
     def action_reset_rotation(self):
         """Start the turn order again at the first member and forget owed turns."""
         for pool in self:
-            pool._lock_state()
-            pool._save_state(0, pool.rotation_turn, {})
+            _pointer, turn, _owed = pool._lock_state()
+            pool._save_state(0, turn, {})
         return True
