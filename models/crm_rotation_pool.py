@@ -121,11 +121,15 @@ class CrmRotationPool(models.Model):
     @api.depends("use_team_members", "team_id.member_ids", "member_ids.user_id",
                  "member_ids.weight", "excluded_user_ids")
     def _compute_effective_user_ids(self):
-        for pool in self:
-            users = self.env["res.users"]
-            for user, _weight in pool._members_with_weights():
-                users |= user
-            pool.effective_user_ids = users
+        # the form shows unsaved edits too: computed with the ORM, like _member_rows
+        for pool in self.sudo():
+            users = pool.member_ids.user_id
+            if pool.use_team_members:
+                users |= pool.team_id.member_ids.filtered(
+                    lambda u: u.active and u not in users
+                    and not u.has_group("sales_team.group_sale_manager")
+                    and not u.has_group("base.group_system")).sorted("id")
+            pool.effective_user_ids = users - pool.excluded_user_ids
 
     def _compute_rotation_state(self):
         states = {}
@@ -214,28 +218,61 @@ class CrmRotationPool(models.Model):
     # ------------------------------------------------------------------
     # Members and eligibility
     # ------------------------------------------------------------------
-    def _members_with_weights(self):
-        """[(user, weight)] in turn order: listed members first, then team members.
+    def _member_rows(self):
+        """The pool's members in turn order, with what decides their eligibility,
+        in one query: [(user id, weight, name, active, share, in company,
+        away until)].
 
-        Exclusions are removed; archived and away users stay (they are skipped at
-        pick time, so that the skip is logged and away members keep their turns).
+        Listed members first (their order), then the active team members who are
+        neither Sales Administrators nor Settings administrators; exclusions
+        removed. Archived and away users stay: they are skipped at pick time, so
+        that the skip is logged and away members keep their turns.
         """
         self.ensure_one()
         pool = self.sudo()
-        result, seen = [], set()
-        for member in pool.member_ids:
-            if member.user_id.id not in seen:
-                seen.add(member.user_id.id)
-                result.append((member.user_id, member.weight))
-        if pool.use_team_members:
-            for user in pool.team_id.member_ids.sorted("id"):
-                if user.id in seen or not user.active or user.has_group(
-                        "sales_team.group_sale_manager") or user.has_group("base.group_system"):
-                    continue
-                seen.add(user.id)
-                result.append((user, 1))
-        excluded = set(pool.excluded_user_ids.ids)
-        return [(user, weight) for user, weight in result if user.id not in excluded]
+        admin_gids = [self.env.ref(xmlid).id for xmlid in (
+            "sales_team.group_sale_manager", "base.group_system")]
+        self.env["crm.rotation.pool.member"].flush_model()
+        self.env["crm.team.member"].flush_model()
+        self.env["res.users"].flush_model(["active", "share", "away_until", "company_ids"])
+        self.flush_recordset(["excluded_user_ids", "use_team_members", "team_id"])
+        self.env.cr.execute(
+            """
+            WITH candidates AS (
+                SELECT l.user_id, l.weight, 0 AS listed_last, l.sequence, l.id AS line_id
+                  FROM crm_rotation_pool_member l
+                 WHERE l.pool_id = %(pool)s
+                UNION ALL
+                SELECT m.user_id, 1, 1, 0, 0
+                  FROM crm_team_member m
+                  JOIN res_users tu ON tu.id = m.user_id AND tu.active
+                 WHERE %(use_team)s AND m.crm_team_id = %(team)s AND m.active
+                   AND NOT EXISTS (SELECT 1 FROM res_groups_users_rel g
+                                    WHERE g.uid = m.user_id AND g.gid = ANY(%(admin_gids)s))
+                   AND NOT EXISTS (SELECT 1 FROM crm_rotation_pool_member l2
+                                    WHERE l2.pool_id = %(pool)s AND l2.user_id = m.user_id)
+            )
+            SELECT DISTINCT ON (c.listed_last, c.sequence, c.line_id, u.id)
+                   u.id, c.weight, rp.name, u.active, u.share,
+                   EXISTS (SELECT 1 FROM res_company_users_rel r
+                            WHERE r.user_id = u.id AND r.cid = %(company)s),
+                   u.away_until
+              FROM candidates c
+              JOIN res_users u ON u.id = c.user_id
+              JOIN res_partner rp ON rp.id = u.partner_id
+             WHERE NOT EXISTS (SELECT 1 FROM crm_rotation_pool_excluded_rel x
+                                WHERE x.pool_id = %(pool)s AND x.user_id = u.id)
+             ORDER BY c.listed_last, c.sequence, c.line_id, u.id
+            """,
+            {"pool": pool.id, "team": pool.team_id.id or 0, "company": pool.company_id.id,
+             "use_team": bool(pool.use_team_members), "admin_gids": admin_gids},
+        )
+        return self.env.cr.fetchall()
+
+    def _members_with_weights(self):
+        """[(user, weight)] in turn order (see ``_member_rows``)."""
+        Users = self.env["res.users"]
+        return [(Users.browse(row[0]), row[1]) for row in self._member_rows()]
 
     def _schedule(self, members):
         """Turn order of one cycle: weight k = k turns, interleaved."""
@@ -255,16 +292,17 @@ class CrmRotationPool(models.Model):
             return "away"
         return False
 
-    def _why_label(self, user, why):
-        labels = {
-            "archived": _("%(user)s: archived", user=user.name),
-            "excluded": _("%(user)s: excluded", user=user.name),
-            "company": _("%(user)s: not in company %(company)s", user=user.name,
-                         company=self.company_id.name),
-            "away": _("%(user)s: away until %(date)s", user=user.name,
-                      date=user.sudo().away_until),
-        }
-        return labels[why]
+    def _why_label(self, user, why, name=None, away_until=None):
+        name = name or user.sudo().name
+        if why == "archived":
+            return _("%(user)s: archived", user=name)
+        if why == "excluded":
+            return _("%(user)s: excluded", user=name)
+        if why == "company":
+            return _("%(user)s: not in company %(company)s", user=name,
+                     company=self.company_id.name)
+        return _("%(user)s: away until %(date)s", user=name,
+                 date=away_until or user.sudo().away_until)
 
     # ------------------------------------------------------------------
     # Matching a lead to a pool
@@ -379,17 +417,23 @@ class CrmRotationPool(models.Model):
         self.ensure_one()
         self.env["crm.rotation.pool.state"].flush_model()
         self.env.cr.execute(
-            "SELECT id FROM crm_rotation_pool WHERE id = %s FOR UPDATE", (self.id,),
+            """
+            SELECT s.id, s.pointer, s.turn, s.owed
+              FROM crm_rotation_pool p
+              LEFT JOIN LATERAL (SELECT id, pointer, turn, owed FROM crm_rotation_pool_state
+                                  WHERE pool_id = p.id ORDER BY id DESC LIMIT 1) s ON TRUE
+             WHERE p.id = %s
+               FOR UPDATE OF p
+            """,
+            (self.id,),
             # a serialization failure here (the pool itself was edited meanwhile)
             # is retried by Odoo (odoo.service.model.retrying): no error log
             log_exceptions=False,
         )
-        query = ("SELECT id, pointer, turn, owed FROM crm_rotation_pool_state "
-                 "WHERE pool_id = %s ORDER BY id DESC LIMIT 1")
-        self.env.cr.execute(query, (self.id,))
-        rows = self.env.cr.fetchall()
+        rows = [row for row in self.env.cr.fetchall() if row[0]]
         with sql_db.db_connect(self.env.cr.dbname).cursor() as fresh:
-            fresh.execute(query, (self.id,))
+            fresh.execute("SELECT id, pointer, turn, owed FROM crm_rotation_pool_state "
+                          "WHERE pool_id = %s ORDER BY id DESC LIMIT 1", (self.id,))
             rows += fresh.fetchall()
         if not rows:
             return 0, 0, {}
@@ -463,14 +507,24 @@ class CrmRotationPool(models.Model):
         partners = self.env["res.partner"].union(*[
             req["partner"] for req in requests if req.get("partner")])
         sticky = pool._sticky_reps(partners) if partners else {}
-        members = pool._members_with_weights()
+        rows = pool._member_rows()
+        members = [(Users.browse(row[0]), row[1]) for row in rows]
         schedule = pool._schedule(members)
-        why_cache = {}
+        why_cache, labels = {}, {}
+        for uid, _weight, name, active, share, in_company, away_until in rows:
+            reason = ("archived" if not active else "company" if share or not in_company
+                      else "away" if away_until and away_until >= today else False)
+            why_cache[uid] = reason
+            if reason:
+                labels[uid] = pool._why_label(Users.browse(uid), reason, name, away_until)
 
         def why(user):
             if user.id not in why_cache:
                 why_cache[user.id] = pool._unavailability(user, today)
             return why_cache[user.id]
+
+        def label(user, reason):
+            return labels.get(user.id) or pool._why_label(user, reason)
 
         state = None
         decisions = []
@@ -486,7 +540,7 @@ class CrmRotationPool(models.Model):
                     continue
                 if reason == "away":
                     covered = rep
-                    decision["skipped"].append(pool._why_label(rep, "away"))
+                    decision["skipped"].append(label(rep, "away"))
                 break
             else:
                 rep = Users
@@ -516,7 +570,7 @@ class CrmRotationPool(models.Model):
                         picked = user
                         pointer = (pos + 1) % len(schedule)
                         break
-                    decision["skipped"].append(pool._why_label(user, reason))
+                    decision["skipped"].append(label(user, reason))
                     if reason == "away":
                         passed_away.append(user)
                 if picked:
