@@ -346,7 +346,9 @@ class CrmRotationPool(models.Model):
 
         :return: [(index in vals_list, decision)] for the values a pool assigned
         """
-        pools = self.sudo().search([])
+        pools = self.sudo().search_fetch([], [
+            "company_id", "team_id", "source_id", "medium_id", "channel_key", "sequence",
+            "fallback_user_id", "use_team_members", "notify_emails", "name"])
         if not pools:
             return []
         ctx = self.env.context
