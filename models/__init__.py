@@ -9,4 +9,3 @@ from . import crm_rotation_pool
 from . import crm_rotation_pool_member
 from . import crm_rotation_pool_state
 from . import crm_rotation_log
-from . import crm_lead_rotation
