@@ -44,8 +44,8 @@ class CrmRotationLog(models.Model):
     )
     email_pending = fields.Boolean(
         readonly=True, index="btree_not_null",
-        help="The pool's 'new lead' e-mail is still to be sent (by a scheduled action, "
-        "right after the lead is created).",
+        help="The pool's 'new lead' e-mail is still to be sent (by the scheduled action "
+        "'CRM: send rotation pool e-mails', every minute).",
     )
 
     @api.model

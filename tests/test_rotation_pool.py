@@ -11,7 +11,7 @@ import psycopg2.errors
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.modules.registry import Registry
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
 from .common import RelationshipCase, RelationshipHttpCase
 
@@ -336,6 +336,33 @@ class TestRotationPool(RotationMixin, RelationshipCase):
         self.assertEqual(self.pool._pick_rep(), (self.rep2, "rotation"))
         self.assertEqual(len(self.logs()), 3)
         self.assertEqual(self.new_lead().user_id, self.rep3)
+
+    def test_restart_turn_order_and_prune_states(self):
+        self.rep2.away_until = fields.Date.today()
+        users = [self.new_lead().user_id for _i in range(2)]
+        self.assertEqual(users, [self.rep1, self.rep3])
+        self.assertEqual((self.pool.rotation_pointer, self.pool.rotation_turn), (0, 2))
+        self.assertEqual(self.pool.rotation_owed_text, "Rot Rep2: 1")
+        self.pool.action_reset_rotation()
+        self.assertEqual((self.pool.rotation_pointer, self.pool.rotation_turn), (0, 2))
+        self.assertFalse(self.pool.rotation_owed)
+        State = self.env["crm.rotation.pool.state"]
+        self.assertEqual(State.search_count([("pool_id", "=", self.pool.id)]), 3)
+        self.env["crm.rotation.pool"]._prune_states()
+        self.assertEqual(State.search_count([("pool_id", "=", self.pool.id)]), 1)
+        self.assertEqual(self.new_lead().user_id, self.rep1, "the order starts again")
+        self.assertEqual(self.logs()[-1].turn, 3, "turn numbers go on")
+
+    def test_effective_members_in_the_form(self):
+        with Form(self.env["crm.rotation.pool"]) as form:
+            form.name = "New pool"
+            form.team_id = self.team_r
+            self.assertEqual(form.fallback_user_id, self.manager_a)
+            self.assertEqual(form.effective_user_ids[:], self.reps)
+            with form.member_ids.new() as line:
+                line.user_id = self.manager_a
+                line.weight = 2
+            self.assertEqual(form.effective_user_ids[:], self.manager_a | self.reps)
 
     # ------------------------------------------------------------------
     # Bad input and permissions
