@@ -124,17 +124,19 @@ class CrmLeadRotation(models.Model):
 
     def _rotation_note(self):
         self.ensure_one()
+        # the creator (e.g. an associate or the mail gateway) may not read pools
+        lead = self.sudo()
         reasons = dict(self._fields["rotation_reason"]._description_selection(self.env))
-        if self.user_id:
+        reason = reasons.get(lead.rotation_reason, "")
+        if lead.user_id:
             note = _("Assigned by rotation pool %(pool)s to %(rep)s (%(reason)s).",
-                     pool=self.rotation_pool_id.name, rep=self.user_id.name,
-                     reason=reasons.get(self.rotation_reason, ""))
+                     pool=lead.rotation_pool_id.name, rep=lead.user_id.name, reason=reason)
         else:
             note = _("Assigned by rotation pool %(pool)s (%(reason)s).",
-                     pool=self.rotation_pool_id.name, reason=reasons.get(self.rotation_reason, ""))
-        if self.rotation_covered_user_id:
+                     pool=lead.rotation_pool_id.name, reason=reason)
+        if lead.rotation_covered_user_id:
             note = _("%(note)s Covering for %(rep)s, who is away.", note=note,
-                     rep=self.rotation_covered_user_id.name)
+                     rep=lead.rotation_covered_user_id.name)
         return note
 
     def _creation_message(self):
