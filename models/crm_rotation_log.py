@@ -18,7 +18,10 @@ class CrmRotationLog(models.Model):
         "crm.rotation.pool", string="Pool", required=True, index=True, ondelete="cascade",
         readonly=True,
     )
-    company_id = fields.Many2one(related="pool_id.company_id", store=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, readonly=True,
+        help="The pool's company (written with the decision).",
+    )
     lead_id = fields.Many2one(
         "crm.lead", string="Lead", index="btree_not_null", ondelete="set null", readonly=True
     )

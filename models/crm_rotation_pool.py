@@ -230,8 +230,9 @@ class CrmRotationPool(models.Model):
         """
         self.ensure_one()
         pool = self.sudo()
-        admin_gids = [self.env.ref(xmlid).id for xmlid in (
-            "sales_team.group_sale_manager", "base.group_system")]
+        IrModelData = self.env["ir.model.data"]
+        admin_gids = [IrModelData._xmlid_to_res_id(xmlid) for xmlid in (
+            "sales_team.group_sale_manager", "base.group_system")]  # cached: no query
         self.env["crm.rotation.pool.member"].flush_model()
         self.env["crm.team.member"].flush_model()
         self.env["res.users"].flush_model(["active", "share", "away_until", "company_ids"])
@@ -602,6 +603,7 @@ class CrmRotationPool(models.Model):
         return self.env["crm.rotation.log"].sudo().create([
             {
                 "pool_id": dec["pool"].id,
+                "company_id": dec["pool"].company_id.id,
                 "lead_id": lead.id or False,
                 "partner_id": dec["partner"].commercial_partner_id.id or False,
                 "user_id": dec["user"].id,
