@@ -634,10 +634,6 @@ class CrmRotationPool(models.Model):
         return logs
 
     @api.model
-    def _reason_selection(self):
-        return self.env["crm.rotation.log"]._fields["reason"]._description_selection(self.env)
-
-    @api.model
     def _make_rotated_reps_current(self, leads, decisions):
         """A customer without a current rep gets the rep the rotation gave it
         (source 'rotation'), so its next leads stick to that rep."""
