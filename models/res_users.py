@@ -1,6 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo import api, fields, models
 
 
 class ResUsers(models.Model):
@@ -31,6 +30,13 @@ class ResUsers(models.Model):
         )
         action["domain"] = [("user_id", "=", self.id)]
         return action
+
+
+# ----------------------------------------------------------------------
+# Away dates for rotation pools (issue 4)
+# ----------------------------------------------------------------------
+from odoo import _  # noqa: E402
+from odoo.exceptions import AccessError  # noqa: E402
 
 
 class ResUsersAway(models.Model):
