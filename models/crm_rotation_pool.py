@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import ValidationError
-from odoo.tools import email_normalize_all
+from odoo.tools import SQL, email_normalize_all
 
 ROTATION_REASONS = [
     ("sticky", "Sticky: the customer's rep"),
@@ -138,7 +138,7 @@ class CrmRotationPool(models.Model):
             self.env.cr.execute(
                 "SELECT DISTINCT ON (pool_id) pool_id, pointer, turn, owed "
                 "FROM crm_rotation_pool_state WHERE pool_id = ANY(%s) "
-                "ORDER BY pool_id, id DESC", (list(self._origin.ids),))
+                "ORDER BY pool_id, seq DESC NULLS LAST", (list(self._origin.ids),))
             states = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         for pool in self:
             pointer, turn, owed = states.get(pool._origin.id, (0, 0, None))
@@ -206,7 +206,16 @@ class CrmRotationPool(models.Model):
                     raise ValidationError(
                         _("Rotation pool %(pool)s needs a fallback owner: choose one, or give "
                           "its sales team a team leader.", pool=vals.get("name") or ""))
-        return super().create(vals_list)
+        pools = super().create(vals_list)
+        pools._ensure_sequences()
+        return pools
+
+    def unlink(self):
+        names = [pool._sequence_name() for pool in self]
+        res = super().unlink()
+        for name in names:
+            self.env.cr.execute(SQL("DROP SEQUENCE IF EXISTS %s", SQL.identifier(name)))
+        return res
 
     def write(self, vals):
         if "fallback_user_id" in vals and not vals["fallback_user_id"]:
@@ -405,53 +414,79 @@ class CrmRotationPool(models.Model):
         self._log_decisions([decision])
         return decision["user"], decision["reason"]
 
+    def _sequence_name(self):
+        return f"crm_rotation_pool_seq_{self.id}"
+
+    def _ensure_sequences(self):
+        """Each pool numbers its state rows with its own sequence (see _lock_state)."""
+        for pool in self:
+            self.env.cr.execute(SQL("CREATE SEQUENCE IF NOT EXISTS %s",
+                                    SQL.identifier(pool._sequence_name())))
+
+    def init(self):
+        self.env.cr.execute("SELECT id FROM crm_rotation_pool")
+        self.browse([row[0] for row in self.env.cr.fetchall()])._ensure_sequences()
+
     def _lock_state(self):
         """Lock the pool row; return the newest turn state (pointer, turn, owed).
 
         The lock orders the transactions that take turns of this pool: each
-        waits until the previous one has committed or rolled back. Under
-        REPEATABLE READ the waiting transaction's snapshot may predate that
-        commit, so the newest state is also read on a fresh snapshot (a second
-        connection, started once the lock is held) and the newer of the two
-        wins; the transaction's own snapshot still sees its own, uncommitted
-        turns. Only the lock is taken on the pool row (no update), which does
-        not make the next transaction fail with a serialization error.
+        waits until the previous one has committed or rolled back. Only the lock
+        is taken on the pool row (no update), which does not make the next
+        transaction fail with a serialization error.
+
+        Under REPEATABLE READ the waiting transaction's snapshot may predate the
+        previous holder's commit. State rows are numbered by the pool's own
+        sequence, which is not transactional: when the last number given out is
+        the newest one this transaction sees, its snapshot is up to date (the
+        usual case, one query). Otherwise the newest committed state is read on a
+        fresh snapshot (a second connection, started once the lock is held), and
+        the newer of the two wins; the transaction's own snapshot still sees its
+        own, uncommitted turns.
         """
         self.ensure_one()
         self.env["crm.rotation.pool.state"].flush_model()
         self.env.cr.execute(
-            """
-            SELECT s.id, s.pointer, s.turn, s.owed
-              FROM crm_rotation_pool p
-              LEFT JOIN LATERAL (SELECT id, pointer, turn, owed FROM crm_rotation_pool_state
-                                  WHERE pool_id = p.id ORDER BY id DESC LIMIT 1) s ON TRUE
-             WHERE p.id = %s
-               FOR UPDATE OF p
-            """,
-            (self.id,),
+            SQL(
+                """
+                SELECT s.seq, s.pointer, s.turn, s.owed,
+                       (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s)
+                  FROM crm_rotation_pool p
+                  LEFT JOIN LATERAL (SELECT seq, pointer, turn, owed
+                                       FROM crm_rotation_pool_state
+                                      WHERE pool_id = p.id
+                                      ORDER BY seq DESC NULLS LAST LIMIT 1) s ON TRUE
+                 WHERE p.id = %s
+                   FOR UPDATE OF p
+                """,
+                SQL.identifier(self._sequence_name()), self.id,
+            ),
             # a serialization failure here (the pool itself was edited meanwhile)
             # is retried by Odoo (odoo.service.model.retrying): no error log
             log_exceptions=False,
         )
-        rows = [row for row in self.env.cr.fetchall() if row[0]]
-        with sql_db.db_connect(self.env.cr.dbname).cursor() as fresh:
-            fresh.execute("SELECT id, pointer, turn, owed FROM crm_rotation_pool_state "
-                          "WHERE pool_id = %s ORDER BY id DESC LIMIT 1", (self.id,))
-            rows += fresh.fetchall()
+        seq, pointer, turn, owed, allocated = self.env.cr.fetchone()
+        rows = [(seq, pointer, turn, owed)] if seq else []
+        if allocated > (seq or 0):
+            with sql_db.db_connect(self.env.cr.dbname).cursor() as fresh:
+                fresh.execute("SELECT seq, pointer, turn, owed FROM crm_rotation_pool_state "
+                              "WHERE pool_id = %s ORDER BY seq DESC NULLS LAST LIMIT 1", (self.id,))
+                rows += fresh.fetchall()
         if not rows:
             return 0, 0, {}
-        _id, pointer, turn, owed = max(rows)
+        _seq, pointer, turn, owed = max(rows, key=lambda row: row[0])
         if isinstance(owed, str):
             owed = json.loads(owed)
         return pointer or 0, turn or 0, {int(k): v for k, v in (owed or {}).items()}
 
     def _save_state(self, pointer, turn, owed):
         """Append the new turn state (an INSERT: never a row another turn writes)."""
-        self.env.cr.execute(
-            "INSERT INTO crm_rotation_pool_state (pool_id, pointer, turn, owed) "
-            "VALUES (%s, %s, %s, %s)",
-            (self.id, pointer, turn, json.dumps({str(k): v for k, v in owed.items() if v})),
-        )
+        self.env.cr.execute(SQL(
+            "INSERT INTO crm_rotation_pool_state (pool_id, seq, pointer, turn, owed) "
+            "VALUES (%s, nextval(%s), %s, %s, %s)",
+            self.id, self._sequence_name(), pointer, turn,
+            json.dumps({str(k): v for k, v in owed.items() if v}),
+        ))
         self.invalidate_recordset(
             ["rotation_pointer", "rotation_turn", "rotation_owed", "rotation_owed_text"])
 
@@ -461,8 +496,8 @@ class CrmRotationPool(models.Model):
         self.env.cr.execute(
             """
             DELETE FROM crm_rotation_pool_state s
-             WHERE s.id < (SELECT max(n.id) FROM crm_rotation_pool_state n
-                            WHERE n.pool_id = s.pool_id)
+             WHERE s.seq < (SELECT max(n.seq) FROM crm_rotation_pool_state n
+                             WHERE n.pool_id = s.pool_id)
             """
         )
 

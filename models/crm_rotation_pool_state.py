@@ -15,11 +15,16 @@ class CrmRotationPoolState(models.Model):
 
     _name = "crm.rotation.pool.state"
     _description = "Rotation Pool Turn State"
-    _order = "id desc"
+    _order = "pool_id, seq desc"
     _log_access = False
 
     pool_id = fields.Many2one(
         "crm.rotation.pool", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    seq = fields.Integer(
+        required=True, readonly=True,
+        help="Number from the pool's own (non-transactional) sequence: orders the rows "
+        "and tells a transaction whether its snapshot has seen the newest one.",
     )
     turn = fields.Integer(required=True, readonly=True, help="Turns given so far.")
     pointer = fields.Integer(required=True, readonly=True,

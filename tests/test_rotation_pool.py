@@ -568,4 +568,5 @@ class TestRotationPoolDatabaseConcurrency(TransactionCase):
         finally:
             with registry.cursor() as cr:
                 cr.execute("DELETE FROM crm_rotation_pool WHERE id = %s", (pool_id,))
+                cr.execute(f"DROP SEQUENCE IF EXISTS crm_rotation_pool_seq_{pool_id}")
                 cr.commit()
