@@ -447,24 +447,25 @@ class CrmRotationPool(models.Model):
         self.ensure_one()
         self.env["crm.rotation.pool.state"].flush_model()
         self.env.cr.execute(
-            SQL(
-                """
-                SELECT s.seq, s.pointer, s.turn, s.owed,
-                       (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s)
-                  FROM crm_rotation_pool p
-                  LEFT JOIN LATERAL (SELECT seq, pointer, turn, owed
-                                       FROM crm_rotation_pool_state
-                                      WHERE pool_id = p.id
-                                      ORDER BY seq DESC NULLS LAST LIMIT 1) s ON TRUE
-                 WHERE p.id = %s
-                   FOR UPDATE OF p
-                """,
-                SQL.identifier(self._sequence_name()), self.id,
-            ),
+            "SELECT id FROM crm_rotation_pool WHERE id = %s FOR UPDATE", (self.id,),
             # a serialization failure here (the pool itself was edited meanwhile)
             # is retried by Odoo (odoo.service.model.retrying): no error log
             log_exceptions=False,
         )
+        # a separate statement: values computed by the locking statement itself
+        # may have been computed before it waited for the lock
+        self.env.cr.execute(SQL(
+            """
+            SELECT s.seq, s.pointer, s.turn, s.owed,
+                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s)
+              FROM (SELECT 1) one
+              LEFT JOIN LATERAL (SELECT seq, pointer, turn, owed
+                                   FROM crm_rotation_pool_state
+                                  WHERE pool_id = %s
+                                  ORDER BY seq DESC NULLS LAST LIMIT 1) s ON TRUE
+            """,
+            SQL.identifier(self._sequence_name()), self.id,
+        ))
         seq, pointer, turn, owed, allocated = self.env.cr.fetchone()
         rows = [(seq, pointer, turn, owed)] if seq else []
         if allocated > (seq or 0):

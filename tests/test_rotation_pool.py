@@ -5,6 +5,7 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from unittest.mock import patch
 
 import psycopg2.errors
 
@@ -549,12 +550,22 @@ class TestRotationPoolDatabaseConcurrency(TransactionCase):
                     with lock:
                         errors.append(f"thread {index}: pick {n} still failing after 40 tries")
 
+        Pool = self.registry["crm.rotation.pool"]
+        save_state = Pool._save_state
+
+        def slow_save_state(pool, *args):
+            # widen the window between taking the lock and numbering the new
+            # state, so that waiting transactions really overlap with it
+            time.sleep(0.01)
+            return save_state(pool, *args)
+
         try:
             threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            with patch.object(Pool, "_save_state", slow_save_state):
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
             self.assertEqual(errors, [])
             self.assertEqual(retries, [], "waiting for the lock never fails the transaction")
             self.assertEqual(len(picks), 48)
