@@ -30,10 +30,15 @@
         "security/crm_lead_colleague_security.xml",
         "wizards/crm_lead_offer_wizard_views.xml",
         "views/crm_lead_offer_views.xml",
+        "security/crm_rotation_pool_security.xml",
+        "data/crm_rotation_pool_data.xml",
+        "views/crm_rotation_pool_views.xml",
+        "views/crm_rotation_log_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",
         "demo/crm_lead_colleague_demo.xml",
+        "demo/crm_rotation_pool_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

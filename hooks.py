@@ -82,6 +82,11 @@ def post_init_hook(env):
 
 def uninstall_hook(env):
     cr = env.cr
+    # rotation pools keep their turn counter in a sequence of their own
+    cr.execute("SELECT sequence_name FROM information_schema.sequences "
+               "WHERE sequence_name LIKE 'crm\\_rotation\\_pool\\_seq\\_%%'")
+    for (name,) in cr.fetchall():
+        cr.execute(f'DROP SEQUENCE IF EXISTS "{name}"')
     if _column_type(cr, "res_partner", "user_id") != "jsonb":
         return
     _logger.info("Restoring res_partner.user_id to a plain column")

@@ -12,3 +12,7 @@ from . import mail_followers
 from . import mail_notification
 from . import crm_lead_offer
 from . import calendar_event
+from . import crm_rotation_pool
+from . import crm_rotation_pool_member
+from . import crm_rotation_pool_state
+from . import crm_rotation_log

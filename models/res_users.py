@@ -105,3 +105,42 @@ class ResUsers(models.Model):
                 "default_archive_user": bool(archive),
             },
         }
+
+# ----------------------------------------------------------------------
+# Away dates for rotation pools (issue 4)
+# ----------------------------------------------------------------------
+from odoo import _  # noqa: E402
+from odoo.exceptions import AccessError  # noqa: E402
+
+
+class ResUsersAway(models.Model):
+    _inherit = "res.users"
+
+    away_until = fields.Date(
+        string="Away Until",
+        help="Until this day (included) the rep gets no new leads from rotation pools; "
+        "their turns are kept for their return. Set by the rep or a manager.",
+    )
+
+    @property
+    def SELF_READABLE_FIELDS(self):
+        return super().SELF_READABLE_FIELDS + ["away_until"]
+
+    @property
+    def SELF_WRITEABLE_FIELDS(self):
+        return super().SELF_WRITEABLE_FIELDS + ["away_until"]
+
+    def write(self, vals):
+        """Relationship managers may set the away date of the users of their
+        companies (they cannot otherwise write users)."""
+        if (set(vals) == {"away_until"} and not self.env.su
+                and self.env["crm.relationship"]._is_relationship_manager()
+                and not self.env.user.has_group("base.group_erp_manager")):
+            companies = self.env.user.company_ids
+            foreign = self.filtered(lambda user: not (user.sudo().company_ids & companies))
+            if foreign:
+                raise AccessError(
+                    _("You cannot set the away date of %(user)s: they work in none of your "
+                      "companies.", user=foreign[0].name))
+            return super(ResUsersAway, self.sudo()).write(vals)
+        return super().write(vals)

@@ -6,3 +6,4 @@ from . import test_task_follow_tour
 from . import test_lead_colleague
 from . import test_lead_colleague_rpc
 from . import test_lead_colleague_tour
+from . import test_rotation_pool

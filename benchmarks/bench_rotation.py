@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Lead creation over XML-RPC with and without rotation pools, and 8 parallel clients.
+
+Starts its own Odoo server (a subprocess on a scratch database, created with the
+addon installed and no demo data when missing) and talks to it over real
+XML-RPC, so every create is a real request in its own committed transaction.
+
+1. Sequential: N leads created through the team's rotation pool (no
+   salesperson given) and, interleaved one by one, N leads created the naive
+   way: the client picks the rep itself (round robin) and passes ``user_id``
+   with the pools switched off (context ``crm_rotation_skip``). Both get Odoo's
+   standard "you have been assigned" notification; the pool adds the lock, the
+   turn, the decision log, the chatter note and the pool's e-mail. Prints the
+   median per-lead time of each, the difference and the ratio.
+   Goal (issue 4): the rotation adds at most 5 ms per lead at the median.
+2. Parallel: 8 clients (threads, one XML-RPC connection each) create leads at
+   the same time through a second pool; prints the per-member counts, the turn
+   numbers check, the serialization retries the server logged and the errors.
+
+    python3 benchmarks/bench_rotation.py --database crm_rm_bench_rotation --port 8149
+"""
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import xmlrpc.client
+from collections import Counter
+from pathlib import Path
+
+from _odoo import parser
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+
+
+def wait_for_port(port, proc, timeout=180):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the Odoo server stopped (exit code {proc.returncode})")
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise SystemExit(f"the Odoo server did not listen on port {port} within {timeout} s")
+
+
+class Client:
+    def __init__(self, port, db, uid, password):
+        self.db, self.uid, self.password = db, uid, password
+        self.proxy = xmlrpc.client.ServerProxy(
+            f"http://127.0.0.1:{port}/xmlrpc/2/object", allow_none=True)
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self.proxy.execute_kw(self.db, self.uid, self.password, model, method,
+                                     list(args), kwargs)
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    p = parser(__doc__)
+    p.add_argument("--port", type=int, default=8149, help="HTTP port of the server started")
+    p.add_argument("--count", type=int, default=1000, help="leads per variant")
+    p.add_argument("--parallel-count", type=int, default=50, help="leads per parallel client")
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--workers", type=int, default=0,
+                   help="Odoo --workers (0: threaded server, every request in its own thread)")
+    args = p.parse_args()
+
+    import odoo_env as driver
+
+    args.http_port = args.port
+    if not driver.db_exists(args, args.database):
+        driver.install(args, args.database, demo=False)
+    log_file = tempfile.NamedTemporaryFile(prefix="bench_rotation_", suffix=".log", delete=False)
+    cmd = driver.odoo_cmd(args, "-d", args.database, f"--http-port={args.port}",
+                          f"--db-filter=^{args.database}$", f"--workers={args.workers}",
+                          "--max-cron-threads=0", "--log-level=info",
+                          f"--logfile={log_file.name}")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=tempfile.gettempdir())
+    try:
+        wait_for_port(args.port, proc)
+        run(args, log_file.name)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        os.unlink(log_file.name)
+
+
+def run(args, log_path):
+    common = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{args.port}/xmlrpc/2/common")
+    uid = common.authenticate(args.database, "admin", "admin", {})
+    if not uid:
+        raise SystemExit("cannot log in as admin/admin on the scratch database")
+    admin = Client(args.port, args.database, uid, "admin")
+    stamp = str(int(time.time()))
+    company_id = admin("res.users", "read", [uid], ["company_id"])[0]["company_id"][0]
+    salesman = admin("ir.model.data", "check_object_reference", "sales_team",
+                     "group_sale_salesman")[1]
+
+    def make_team(name, size):
+        users = [admin("res.users", "create", {
+            "name": f"{name} Rep {i}", "login": f"bench.{stamp}.{name.lower()}.{i}",
+            "email": f"bench.{stamp}.{name.lower()}.{i}@example.com",
+            "company_id": company_id, "company_ids": [(6, 0, [company_id])],
+            "groups_id": [(6, 0, [salesman])],
+        }) for i in range(size)]
+        team = admin("crm.team", "create", {
+            "name": f"Bench {name} {stamp}", "company_id": company_id, "user_id": uid,
+            "member_ids": [(6, 0, users)]})
+        pool = admin("crm.rotation.pool", "create", {
+            "name": f"Bench {name} {stamp}", "company_id": company_id, "team_id": team,
+            "notify_emails": "lead.desk@example.com"})
+        return users, team, pool
+
+    # --- 1. sequential, interleaved ------------------------------------------
+    users, team, pool = make_team("Seq", 4)
+    with_pool, naive = [], []
+    for i in range(args.count):
+        start = time.perf_counter()
+        admin("crm.lead", "create", {"name": f"Bench pool {i}", "team_id": team})
+        with_pool.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        admin("crm.lead", "create", {"name": f"Bench naive {i}", "team_id": team,
+                                     "user_id": users[i % len(users)]},
+              context={"crm_rotation_skip": True})
+        naive.append(time.perf_counter() - start)
+    counts = Counter(lead["user_id"][0] for lead in admin(
+        "crm.lead", "search_read", [("rotation_pool_id", "=", pool)], ["user_id"]))
+    t_pool, t_naive = statistics.median(with_pool), statistics.median(naive)
+    print(f"sequential XML-RPC create, {args.count} leads each (median per lead)")
+    print(f"  naive (client picks the rep, pools off): {t_naive * 1000:7.2f} ms")
+    print(f"  rotation pool (sticky check, lock, turn, log, chatter, e-mail): "
+          f"{t_pool * 1000:7.2f} ms")
+    print(f"  difference: {(t_pool - t_naive) * 1000:+.2f} ms per lead (goal <= 5 ms), "
+          f"ratio: {t_pool / t_naive:.2f}")
+    print(f"  per-member counts: {sorted(counts.values())}")
+
+    # --- 2. parallel clients ----------------------------------------------------
+    users, team, pool = make_team("Par", 4)
+    log_before = Path(log_path).read_text(errors="replace")
+    errors, created = [], []
+    lock = threading.Lock()
+
+    def work(index):
+        client = Client(args.port, args.database, uid, "admin")
+        for i in range(args.parallel_count):
+            try:
+                lead_id = client("crm.lead", "create",
+                                 {"name": f"Bench parallel {index}.{i}", "team_id": team})
+                with lock:
+                    created.append(lead_id)
+            except Exception as exc:  # noqa: BLE001 - every error is reported
+                text = getattr(exc, "faultString", None) or repr(exc)
+                with lock:
+                    errors.append(text.strip().splitlines()[-1][:300])
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(args.clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    logs = admin("crm.rotation.log", "search_read", [("pool_id", "=", pool)],
+                 ["turn", "user_id", "lead_id"])
+    turns = sorted(log["turn"] for log in logs)
+    per_member = Counter(log["user_id"][1] for log in logs)
+    retries = len(re.findall(r"SERIALIZATION_FAILURE, \d+ tries left",
+                             Path(log_path).read_text(errors="replace")[len(log_before):]))
+    total = args.clients * args.parallel_count
+    print(f"\n{args.clients} parallel XML-RPC clients x {args.parallel_count} leads "
+          f"(server: {'threaded' if not args.workers else f'{args.workers} workers'}), "
+          f"{elapsed:.1f} s")
+    print(f"  leads created: {len(created)} of {total}; errors: {len(errors)}")
+    for error in errors[:5]:
+        print(f"    {error}")
+    print(f"  per-member counts: "
+          + ", ".join(f"{name}: {n}" for name, n in sorted(per_member.items())))
+    print(f"  max - min: {max(per_member.values()) - min(per_member.values())} (goal <= 1)")
+    print(f"  turns 1..{total} each exactly once: {turns == list(range(1, total + 1))}")
+    print(f"  serialization failures retried by the server: {retries}")
+
+
+if __name__ == "__main__":
+    main()
