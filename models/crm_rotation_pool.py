@@ -557,6 +557,12 @@ class CrmRotationPool(models.Model):
             if reason:
                 labels[uid] = pool._why_label(Users.browse(uid), reason, name, away_until)
 
+        # users who must not take anything of this batch (a user handing over
+        # their resources, see res.users.reassign): skipped like exclusions
+        for uid in self.env.context.get("crm_rm_rotation_skip_user_ids") or ():
+            why_cache[uid] = "excluded"
+            labels.pop(uid, None)
+
         def why(user):
             if user.id not in why_cache:
                 why_cache[user.id] = pool._unavailability(user, today)

@@ -7,3 +7,4 @@ from . import test_lead_colleague
 from . import test_lead_colleague_rpc
 from . import test_lead_colleague_tour
 from . import test_rotation_pool
+from . import test_reassign_pool

@@ -17,6 +17,17 @@ class ResUsersReassign(models.TransientModel):
         domain="[('share', '=', False), ('id', '!=', user_id)]",
         help="Takes over every current relationship and open lead of the user.",
     )
+    target = fields.Selection(
+        [("user", "A successor"), ("pool", "A rotation pool")], string="Hand over to",
+        required=True, default="user",
+        help="A successor takes everything; a rotation pool shares the customers and "
+        "open leads among its members in turn.")
+    pool_id = fields.Many2one(
+        "crm.rotation.pool", string="Rotation Pool",
+        domain="[('company_id', 'in', allowed_company_ids)]",
+        help="Customers and open leads are shared among the pool's eligible members in "
+        "strict turn order (the user handing over is skipped); the fallback owner takes "
+        "them when no member is eligible.")
     reason = fields.Char()
     archive_user = fields.Boolean(
         string="Archive the user afterwards",
@@ -46,6 +57,8 @@ class ResUsersReassign(models.TransientModel):
         if not (self.env.su or Rel._is_relationship_manager()):
             raise AccessError(_("Only relationship managers can reassign a user's resources."))
         user, successor = self.user_id, self.successor_id.sudo()
+        if self.target == "pool":
+            return self._check_pool()
         if not successor:
             raise UserError(_("Choose the successor who takes over the resources of "
                               "%(user)s.", user=user.name))
@@ -64,6 +77,63 @@ class ResUsersReassign(models.TransientModel):
                 "customers or open leads; choose a successor of that company.",
                 successor=successor.name, company=missing[0].name, user=user.name))
 
+    def _check_pool(self):
+        user, pool = self.user_id, self.pool_id.sudo()
+        if not pool:
+            raise UserError(_("Choose the rotation pool that takes over the resources of "
+                              "%(user)s.", user=user.name))
+        if not pool.active:
+            raise UserError(_("Rotation pool %(pool)s is archived.", pool=pool.name))
+        other = self._get_companies() - pool.company_id
+        if other:
+            raise UserError(_(
+                "%(user)s has customers or open leads in company %(company)s, but rotation "
+                "pool %(pool)s belongs to %(pool_company)s; hand those over to a successor "
+                "instead.", user=user.name, company=other[0].name, pool=pool.name,
+                pool_company=pool.company_id.name))
+        if pool.fallback_user_id == user:
+            raise UserError(_(
+                "%(user)s is the fallback owner of rotation pool %(pool)s and would get "
+                "resources back; choose another fallback owner or a successor.",
+                user=user.name, pool=pool.name))
+
+    def _pick_from_pool(self, count):
+        """``count`` reps from the pool, in turn order, skipping the user."""
+        pool = self.pool_id.sudo().with_context(
+            crm_rm_rotation_skip_user_ids=self.user_id.ids)
+        return [decision["user"] for decision in pool._pick_batch([{}] * count)]
+
+    def _apply_pool(self, reason):
+        """Share the user's customers and open leads among the pool's members."""
+        user = self.user_id
+        Rel = self.env["crm.relationship"]
+        company = self.pool_id.company_id
+        rels = self._get_relationships()
+        partners = rels.partner_id.sorted("id")
+        reps = self._pick_from_pool(len(partners))
+        by_rep = {}
+        for partner, rep in zip(partners, reps):
+            by_rep.setdefault(rep, []).append(partner.id)
+        Partner = self.env["res.partner"]
+        for rep, partner_ids in by_rep.items():
+            wanted = set(partner_ids)
+            group = rels.filtered(lambda r: r.partner_id.id in wanted)
+            for role, role_rels in group.grouped("role_id").items():
+                Rel.with_company(company)._assign(
+                    role_rels.partner_id.with_env(self.env), rep, role=role, company=company,
+                    source="rotation", reason=reason)
+            if company._get_relationship_primary_role() in group.role_id:
+                Rel.with_company(company)._move_open_leads(
+                    Partner.browse(partner_ids), user, rep, company)
+        # open leads still with the user (no customer, or customers they do not own)
+        leads = self._get_leads().sorted("id")
+        leads_by_rep = {}
+        for lead, rep in zip(leads, self._pick_from_pool(len(leads)) if leads else []):
+            leads_by_rep[rep] = leads_by_rep.get(rep, self.env["crm.lead"]) | lead
+        for rep, group in leads_by_rep.items():
+            group.with_env(self.env).with_company(company).write({"user_id": rep.id})
+        return len(rels), len(leads), len(set(by_rep) | set(leads_by_rep))
+
     def _get_relationships(self):
         return self.env["crm.relationship"].sudo().search(
             [("user_id", "=", self.user_id.id), ("is_current", "=", True)])
@@ -77,6 +147,8 @@ class ResUsersReassign(models.TransientModel):
 
     def action_apply(self):
         self._check_input()
+        if self.target == "pool":
+            return self._action_apply_pool()
         user, successor = self.user_id, self.successor_id
         reason = self.reason or _("Resources of %(user)s reassigned to %(successor)s",
                                   user=user.name, successor=successor.name)
@@ -109,6 +181,26 @@ class ResUsersReassign(models.TransientModel):
                              customers=len(rels), leads=lead_count,
                              user=user.name, successor=successor.name),
                 # reload the user form behind the dialog (archived ribbon, counts)
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _action_apply_pool(self):
+        user, pool = self.user_id, self.pool_id
+        reason = self.reason or _("Resources of %(user)s shared out by rotation pool %(pool)s",
+                                  user=user.name, pool=pool.name)
+        customers, leads, reps = self._apply_pool(reason)
+        if self.archive_user:
+            user.with_context(crm_rm_keep_activities_of=user.ids).action_archive()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("%(customers)s customer relationship(s) and %(leads)s open "
+                             "lead(s) of %(user)s shared among %(reps)s rep(s) of rotation "
+                             "pool %(pool)s.", customers=customers, leads=leads,
+                             user=user.name, reps=reps, pool=pool.name),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
