@@ -22,6 +22,11 @@
         "wizards/crm_relationship_update_views.xml",
         "wizards/crm_lead_update_assignment_views.xml",
         "views/crm_relationship_menus.xml",
+        "security/crm_relationship_batch_security.xml",
+        "data/crm_relationship_batch_data.xml",
+        "data/crm_relationship_batch_mail_data.xml",
+        "views/crm_relationship_batch_views.xml",
+        "views/res_users_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",
