@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 
 
 class ResUsers(models.Model):
@@ -31,6 +31,77 @@ class ResUsers(models.Model):
         )
         action["domain"] = [("user_id", "=", self.id)]
         return action
+
+    # ------------------------------------------------------------------
+    # Deactivation: resources need a successor, activities are never deleted
+    # ------------------------------------------------------------------
+    def _get_open_resources(self):
+        """Current relationships and open leads (active, not won) of the users,
+        and their open activities: {user id: (relationships, leads, activities)}."""
+        Rel = self.env["crm.relationship"].sudo()
+        Lead = self.env["crm.lead"].sudo()
+        Activity = self.env["mail.activity"].sudo()
+        rels = dict(Rel._read_group(
+            [("user_id", "in", self.ids), ("is_current", "=", True)], ["user_id"], ["__count"]))
+        leads = dict(Lead._read_group(
+            [("user_id", "in", self.ids), ("stage_id.is_won", "=", False)],
+            ["user_id"], ["__count"]))
+        acts = dict(Activity._read_group(
+            [("user_id", "in", self.ids)], ["user_id"], ["__count"]))
+        return {
+            user.id: (rels.get(user, 0), leads.get(user, 0), acts.get(user, 0))
+            for user in self
+        }
+
+    def _check_no_open_resources(self):
+        """Raise if a user still handles customers or open leads."""
+        resources = self._get_open_resources()
+        for user in self:
+            rels, leads, acts = resources[user.id]
+            if rels or leads:
+                raise UserError(_(
+                    "%(user)s still handles %(customers)s customer relationship(s) and "
+                    "%(leads)s open lead(s) (and has %(activities)s open activities). Use "
+                    "\"Reassign resources\" on the user form to hand them over to a "
+                    "successor before archiving the user.",
+                    user=user.name, customers=rels, leads=leads, activities=acts))
+
+    def action_archive(self):
+        """Ask for a successor first when the user still has open resources.
+
+        A single user opens the Reassign Resources wizard (which archives the
+        user once everything is handed over); several users raise an error.
+        Activities are never deleted on archiving (Odoo's mail module deletes
+        them): see ``mail.activity.unlink``.
+        """
+        active = self.filtered("active")
+        resources = active._get_open_resources()
+        busy = active.filtered(lambda u: resources[u.id][0] or resources[u.id][1])
+        if busy:
+            if len(self) == 1:
+                return self.action_open_reassign_resources(archive=True)
+            busy._check_no_open_resources()
+        return super(ResUsers, self.with_context(crm_rm_keep_activities_of=self.ids)
+                     ).action_archive()
+
+    def write(self, vals):
+        if "active" in vals and not vals["active"]:
+            self.filtered("active")._check_no_open_resources()
+        return super().write(vals)
+
+    def action_open_reassign_resources(self, archive=False):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Reassign resources"),
+            "res_model": "res.users.reassign",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_user_id": self.id,
+                "default_archive_user": bool(archive),
+            },
+        }
 
     def action_manage_relationships(self):
         """Manage Relationships: a new mass reassignment of this rep's customers."""

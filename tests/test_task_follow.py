@@ -1,0 +1,600 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, tagged
+
+from .common import RelationshipCase, RelationshipHttpCase
+
+MANUAL = {"crm_rm_activity_manual": True}
+
+
+class TaskFollowMixin:
+    """Fixtures: customer A (with a contact) handled by associate A, open work on it."""
+
+    @classmethod
+    def setup_task_follow_data(cls):
+        env = cls.env
+        cls.env.ref("mail.mail_activity_data_todo")
+        cls.call = env.ref("mail.mail_activity_data_call")
+        cls.todo = env.ref("mail.mail_activity_data_todo")
+        Partner = env["res.partner"].with_context(tracking_disable=True)
+        cls.contact_a = Partner.create({"name": "Contact of A", "parent_id": cls.customer_a.id})
+        cls.customer_a.with_company(cls.company_a).write({"user_id": cls.associate_a.id})
+        cls.customer_a2.with_company(cls.company_a).write({"user_id": cls.associate_a.id})
+        Lead = env["crm.lead"].with_context(tracking_disable=True)
+        cls.lead = Lead.create({
+            "name": "Lead of A", "partner_id": cls.contact_a.id, "type": "opportunity",
+            "user_id": cls.associate_a.id, "team_id": cls.team_a.id, "company_id": cls.company_a.id,
+        })
+        won_stage = env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        cls.won_lead = Lead.create({
+            "name": "Won lead of A", "partner_id": cls.customer_a.id, "type": "opportunity",
+            "user_id": cls.associate_a.id, "team_id": cls.team_a.id,
+            "company_id": cls.company_a.id, "stage_id": won_stage.id,
+        })
+        cls.lead_a2 = Lead.create({
+            "name": "Lead of A2", "partner_id": cls.customer_a2.id, "type": "opportunity",
+            "user_id": cls.associate_a.id, "team_id": cls.team_a.id, "company_id": cls.company_a.id,
+        })
+
+    def activity(self, record, user, manual=False, summary=None, days=3):
+        Activity = self.env["mail.activity"].with_context(mail_activity_quick_update=True)
+        if manual:
+            Activity = Activity.with_context(**MANUAL)
+        return Activity.create({
+            "res_model_id": self.env["ir.model"]._get_id(record._name),
+            "res_id": record.id,
+            "activity_type_id": self.call.id,
+            "summary": summary or f"{'manual' if manual else 'auto'} on {record.display_name}",
+            "user_id": user.id,
+            "date_deadline": fields.Date.today() + timedelta(days=days),
+        })
+
+    def open_work(self):
+        """Open activities of associate A on customer A's records, plus others'."""
+        w = {
+            "partner_auto": self.activity(self.customer_a, self.associate_a, summary="partner auto work"),
+            "partner_manual": self.activity(self.customer_a, self.associate_a, manual=True, summary="partner manual work"),
+            "contact_auto": self.activity(self.contact_a, self.associate_a, summary="contact auto work"),
+            "lead_auto": self.activity(self.lead, self.associate_a, summary="lead auto work"),
+            "lead_manual": self.activity(self.lead, self.associate_a, manual=True, summary="lead manual work"),
+            "won_lead": self.activity(self.won_lead, self.associate_a, summary="won lead work"),
+            "third_party": self.activity(self.customer_a, self.manager_a, summary="third party work"),
+            "other_customer": self.activity(self.customer_a2, self.associate_a, summary="other customer work"),
+        }
+        return w
+
+    def set_policy(self, policy, company=None):
+        (company or self.company_a).task_follow_policy = policy
+        self.env.flush_all()  # visible to the XML-RPC server too
+
+    def handover_mails(self, user=None):
+        user = user or self.associate_a2
+        return self.env["mail.mail"].sudo().search([
+            ("recipient_ids", "in", user.partner_id.ids),
+            ("subject", "ilike", "handed over to you"),
+        ])
+
+    def changer_notifications(self):
+        values = self.env.cr.precommit.data.get("bus.bus.values", [])
+        return [v for v in values if '"simple_notification"' in v["message"]
+                and "handed over" in v["message"]]
+
+
+@tagged("post_install", "-at_install")
+class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_task_follow_data()
+
+    def moved(self, work):
+        return {k for k, act in work.items() if act.user_id == self.associate_a2}
+
+    # --- policy x relationship triggers --------------------------------
+    def test_policy_none_moves_nothing(self):
+        self.set_policy("none")
+        work = self.open_work()
+        self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a2)
+        self.assertFalse(self.moved(work))
+        self.assertFalse(self.handover_mails())
+        self.assertFalse(self.changer_notifications())
+
+    def test_policy_automated_partner_form(self):
+        self.set_policy("automated")
+        work = self.open_work()
+        with Form(self.customer_a.with_user(self.manager_a)) as form:
+            form.user_id = self.associate_a2
+        self.assertEqual(self.moved(work), {"partner_auto", "contact_auto", "lead_auto"})
+        self.assertEqual(work["third_party"].user_id, self.manager_a, "third party stays")
+        self.assertEqual(work["partner_manual"].user_id, self.associate_a)
+
+    def test_policy_all_update_relationship_wizard(self):
+        self.set_policy("all")
+        work = self.open_work()
+        wizard = self.env["crm.relationship.update"].with_user(self.manager_a).create({
+            "partner_ids": [(6, 0, self.customer_a.ids)], "user_id": self.associate_a2.id,
+        })
+        wizard.action_apply()
+        self.assertEqual(self.moved(work), {"partner_auto", "partner_manual", "contact_auto",
+                                            "lead_auto", "lead_manual"})
+        self.assertEqual(work["won_lead"].user_id, self.associate_a, "won leads are not open")
+        self.assertEqual(work["other_customer"].user_id, self.associate_a)
+        self.assertEqual(work["third_party"].user_id, self.manager_a)
+        self.assertIn(self.associate_a2.partner_id, self.lead.message_partner_ids,
+                      "the new owner follows the records of the moved activities")
+
+    def test_context_overrides_company_policy(self):
+        self.set_policy("none")
+        work = self.open_work()
+        self.env["crm.relationship"].with_user(self.manager_a).with_context(
+            crm_task_follow_policy="all")._assign(self.customer_a, self.associate_a2)
+        self.assertEqual(len(self.moved(work)), 5)
+
+    def test_context_skip(self):
+        self.set_policy("all")
+        work = self.open_work()
+        self.env["crm.relationship"].with_user(self.manager_a).with_context(
+            crm_task_follow_skip=True)._assign(self.customer_a, self.associate_a2)
+        self.assertFalse(self.moved(work))
+        self.assertFalse(self.handover_mails())
+
+    def test_secondary_role_moves_nothing(self):
+        self.set_policy("all")
+        self.assign(self.customer_a, self.associate_a, role=self.role_cs)
+        work = self.open_work()
+        self.assign(self.customer_a, self.associate_a2, role=self.role_cs)
+        self.assertFalse(self.moved(work))
+
+    def test_relationship_rpc_style_write(self):
+        """A write of the relationship's rep (what XML-RPC calls) applies the policy."""
+        self.set_policy("automated")
+        work = self.open_work()
+        self.current(self.customer_a).with_user(self.manager_a).write(
+            {"user_id": self.associate_a2.id})
+        self.assertEqual(self.moved(work), {"partner_auto", "contact_auto", "lead_auto"})
+
+    def test_list_multi_edit_partners(self):
+        self.set_policy("all")
+        work = self.open_work()
+        (self.customer_a | self.customer_a2).with_user(self.manager_a).write(
+            {"user_id": self.associate_a2.id})
+        self.assertEqual(len(self.moved(work)), 6)
+        mails = self.handover_mails()
+        self.assertEqual(len(mails), 2, "one e-mail per account")
+        self.assertEqual(set(mails.mapped("res_id")), {self.customer_a.id, self.customer_a2.id})
+        self.assertEqual(len(self.changer_notifications()), 1)
+
+    # --- meetings --------------------------------------------------------
+    def test_future_meetings_move_under_all_only(self):
+        Event = self.env["calendar.event"].with_context(no_mail_to_attendees=True)
+        now = fields.Datetime.now()
+        future = Event.create({
+            "name": "Future with contact", "user_id": self.associate_a.id,
+            "start": now + timedelta(days=2), "stop": now + timedelta(days=2, hours=1),
+            "partner_ids": [(6, 0, (self.contact_a | self.associate_a.partner_id).ids)],
+        })
+        past = Event.create({
+            "name": "Past with contact", "user_id": self.associate_a.id,
+            "start": now - timedelta(days=2), "stop": now - timedelta(days=2, hours=-1),
+            "partner_ids": [(6, 0, self.contact_a.ids)],
+        })
+        other = Event.create({
+            "name": "Future with other", "user_id": self.associate_a.id,
+            "start": now + timedelta(days=2), "stop": now + timedelta(days=2, hours=1),
+            "partner_ids": [(6, 0, self.customer_a2.ids)],
+        })
+        self.set_policy("automated")
+        self.customer_a.write({"user_id": self.associate_a2.id})
+        self.assertEqual(future.user_id, self.associate_a)
+        self.set_policy("all")
+        self.customer_a.write({"user_id": self.associate_a.id})
+        self.customer_a.write({"user_id": self.associate_a2.id})
+        self.assertEqual(future.user_id, self.associate_a2)
+        self.assertIn(self.associate_a2.partner_id, future.partner_ids)
+        self.assertNotIn(self.associate_a.partner_id, future.partner_ids)
+        self.assertEqual(past.user_id, self.associate_a)
+        self.assertEqual(other.user_id, self.associate_a)
+
+    # --- lead Salesperson write path --------------------------------------
+    def test_lead_form_write_moves_lead_activities_once(self):
+        self.set_policy("all")
+        work = self.open_work()
+        with Form(self.lead.with_user(self.manager_a)) as form:
+            form.user_id = self.associate_a2
+        self.assertEqual(self.moved(work), {"lead_auto", "lead_manual"})
+        self.assertEqual(len(self.handover_mails()), 1)
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a,
+                         "the lead's Salesperson is not the account's")
+
+    def test_lead_update_assignment(self):
+        self.set_policy("automated")
+        work = self.open_work()
+        wizard = self.env["crm.lead.update.assignment"].with_user(self.manager_a).create({
+            "lead_ids": [(6, 0, self.lead.ids)], "user_id": self.associate_a2.id,
+        })
+        wizard.action_apply()
+        self.assertEqual(self.moved(work), {"lead_auto"})
+
+    def test_lead_multi_edit(self):
+        self.set_policy("all")
+        work = self.open_work()
+        (self.lead | self.lead_a2).with_user(self.manager_a).write(
+            {"user_id": self.associate_a2.id})
+        self.assertEqual(self.moved(work), {"lead_auto", "lead_manual"})
+        self.assertEqual(len(self.handover_mails()), 1)
+
+    def test_lead_write_skip(self):
+        self.set_policy("all")
+        work = self.open_work()
+        self.lead.with_context(crm_task_follow_skip=True).write({"user_id": self.associate_a2.id})
+        self.assertFalse(self.moved(work))
+
+    def test_move_open_leads(self):
+        self.set_policy("all")
+        work = self.open_work()
+        leads = self.env["crm.relationship"]._move_open_leads(
+            self.customer_a, self.associate_a, self.associate_a2, self.company_a)
+        self.assertEqual(leads, self.lead)
+        self.assertEqual(self.lead.user_id, self.associate_a2)
+        self.assertEqual(self.won_lead.user_id, self.associate_a)
+        self.assertFalse(self.moved(work), "the caller's relationship change applies the policy")
+
+    # --- notifications -----------------------------------------------------
+    def test_mail_content_and_no_per_activity_notification(self):
+        self.set_policy("all")
+        work = self.open_work()
+        messages_before = self.env["mail.message"].search_count([])
+        self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        mails = self.handover_mails()
+        self.assertEqual(len(mails), 1)
+        body = mails.body_html
+        for key in ("partner_auto", "partner_manual", "contact_auto", "lead_auto", "lead_manual"):
+            self.assertIn(work[key].summary, body)
+        for key in ("won_lead", "third_party", "other_customer"):
+            self.assertNotIn(work[key].summary, body)
+        self.assertIn("Call", body)
+        self.assertIn(f"/mail/view?model=crm.lead&amp;res_id={self.lead.id}", body)
+        self.assertIn("Customer A", mails.subject)
+        self.assertEqual(mails.recipient_ids, self.associate_a2.partner_id)
+        # no Odoo "assigned to you" notification per activity
+        assigned = self.env["mail.message"].search([
+            ("id", ">", 0), ("subject", "ilike", "assigned to you")]).filtered(
+            lambda m: self.associate_a2.partner_id in m.partner_ids)
+        self.assertFalse(assigned)
+        self.assertLessEqual(self.env["mail.message"].search_count([]) - messages_before, 2)
+        notes = self.changer_notifications()
+        self.assertEqual(len(notes), 1)
+        self.assertIn("5 open activities", notes[0]["message"])
+
+    # --- companies -----------------------------------------------------------
+    def test_no_cross_company_detail(self):
+        """A customer shared by both companies, handled by the same rep in both:
+        a change in company A moves and mentions only company A's work."""
+        self.set_policy("all", self.company_a)
+        self.set_policy("all", self.company_b)
+        rep = self.user_ab
+        for company in (self.company_a, self.company_b):
+            self.env["crm.relationship"].with_company(company)._assign(
+                self.shared, rep, company=company)
+        Lead = self.env["crm.lead"].with_context(tracking_disable=True)
+        lead_a = Lead.create({"name": "Shared lead A", "partner_id": self.shared.id,
+                              "user_id": rep.id, "company_id": self.company_a.id,
+                              "team_id": self.team_a.id})
+        lead_b = Lead.with_company(self.company_b).create({
+            "name": "Secret lead B", "partner_id": self.shared.id, "user_id": rep.id,
+            "company_id": self.company_b.id, "team_id": self.team_b.id})
+        act_a = self.activity(lead_a, rep, summary="work in A")
+        act_b = self.activity(lead_b, rep, summary="secret work in B")
+        self.env["crm.relationship"].with_user(self.manager_a)._assign(
+            self.shared, self.associate_a2, company=self.company_a)
+        self.assertEqual(act_a.user_id, self.associate_a2)
+        self.assertEqual(act_b.user_id, rep, "company B's work stays")
+        mails = self.handover_mails()
+        self.assertEqual(len(mails), 1)
+        self.assertIn("work in A", mails.body_html)
+        self.assertIn("Company A", mails.body_html)
+        for secret in ("secret work in B", "Secret lead B", "Company B"):
+            self.assertNotIn(secret, mails.body_html)
+            self.assertNotIn(secret, mails.subject)
+
+    def test_invalid_context_policy(self):
+        with self.assertRaisesRegex(UserError, "Unknown task-follow policy"), \
+                self.env.cr.savepoint():
+            self.env["crm.relationship"].with_context(crm_task_follow_policy="most")._assign(
+                self.customer_a, self.associate_a2)
+        self.env.invalidate_all()
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a,
+                         "the request is rolled back: nothing changed")
+
+
+@tagged("post_install", "-at_install")
+class TestReassignResources(TaskFollowMixin, RelationshipCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_task_follow_data()
+        cls.orphan_lead = cls.env["crm.lead"].create({
+            "name": "Lead without customer", "user_id": cls.associate_a.id,
+            "team_id": cls.team_a.id, "company_id": cls.company_a.id,
+        })
+
+    def wizard(self, successor, as_user=None, **vals):
+        return self.env["res.users.reassign"].with_user(as_user or self.manager_a).create(
+            dict(user_id=self.associate_a.id, successor_id=successor.id, **vals))
+
+    def test_reassign_moves_everything_with_policy(self):
+        for policy, expected in (("none", set()),
+                                 ("automated", {"partner_auto", "contact_auto", "lead_auto",
+                                                "other_customer", "orphan"}),
+                                 ("all", {"partner_auto", "partner_manual", "contact_auto",
+                                          "lead_auto", "lead_manual", "other_customer",
+                                          "orphan", "orphan_manual"})):
+            with self.subTest(policy=policy):
+                self.set_policy(policy)
+                work = self.open_work()
+                work["orphan"] = self.activity(self.orphan_lead, self.associate_a)
+                work["orphan_manual"] = self.activity(self.orphan_lead, self.associate_a,
+                                                      manual=True)
+                self.wizard(self.associate_a2, reason="left").action_apply()
+                self.assertEqual(self.current(self.customer_a).user_id, self.associate_a2)
+                self.assertEqual(self.current(self.customer_a).source, "mass")
+                self.assertEqual(self.current(self.customer_a2).user_id, self.associate_a2)
+                self.assertEqual((self.lead | self.lead_a2 | self.orphan_lead).user_id,
+                                 self.associate_a2)
+                self.assertEqual(self.won_lead.user_id, self.associate_a)
+                moved = {k for k, act in work.items() if act.user_id == self.associate_a2}
+                self.assertEqual(moved, expected)
+                self.assertEqual(work["third_party"].user_id, self.manager_a)
+                mails = self.handover_mails()
+                if expected:
+                    # one per account: customer A, customer A2, the lead without customer
+                    self.assertEqual(len(mails), 3)
+                else:
+                    self.assertFalse(mails)
+                # give everything back for the next policy (without moving activities)
+                self.env.invalidate_all()
+                work_ids = self.env["mail.activity"].browse([a.id for a in work.values()])
+                work_ids.unlink()
+                mails.unlink()
+                self.env["res.users.reassign"].with_context(
+                    crm_task_follow_policy="none").create({
+                        "user_id": self.associate_a2.id,
+                        "successor_id": self.associate_a.id}).action_apply()
+
+    def test_bad_successor(self):
+        before = self.current(self.customer_a)
+        cases = {
+            "archived": self.archived,
+            "other company": self.associate_b,
+            "same user": self.associate_a,
+        }
+        for name, successor in cases.items():
+            with self.subTest(name), self.assertRaises(UserError) as ctx:
+                self.wizard(successor).action_apply()
+            self.assertIn(successor.name, str(ctx.exception))
+        self.assertEqual(self.current(self.customer_a), before, "nothing changed")
+        self.assertEqual(self.lead.user_id, self.associate_a)
+
+    def test_associate_cannot_reassign(self):
+        with self.assertRaises(AccessError):
+            self.env["res.users.reassign"].with_user(self.associate_a2).create({
+                "user_id": self.associate_a.id, "successor_id": self.associate_a2.id,
+            }).action_apply()
+
+    def test_archive_with_open_resources_asks_for_successor(self):
+        self.set_policy("all")
+        work = self.open_work()
+        action = self.associate_a.with_user(self.admin).action_archive()
+        self.assertEqual(action["res_model"], "res.users.reassign")
+        self.assertTrue(self.associate_a.active, "not archived without a successor")
+        with self.assertRaisesRegex(UserError, "Reassign resources"):
+            self.associate_a.with_user(self.admin).write({"active": False})
+        with self.assertRaisesRegex(UserError, "Reassign resources"):
+            (self.associate_a | self.associate_a2).with_user(self.admin).action_archive()
+        self.assertTrue(self.associate_a.active)
+        # the wizard opened by Archive: reassign, then archive
+        wizard = self.env["res.users.reassign"].with_user(self.admin).with_context(
+            action["context"]).create({"successor_id": self.associate_a2.id})
+        wizard.action_apply()
+        self.assertFalse(self.associate_a.active)
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a2)
+        for act in work.values():
+            self.assertTrue(act.exists(), "no activity is deleted")
+        self.assertEqual(work["won_lead"].user_id, self.associate_a,
+                         "activities outside the policy stay with the archived user")
+
+    def test_archive_without_resources_keeps_activities(self):
+        """Odoo's mail module deletes a user's activities on archiving; not any more."""
+        user = self.associate_a2
+        act = self.activity(self.customer_a2, user)
+        user.with_user(self.admin).action_archive()
+        self.assertFalse(user.active)
+        self.assertTrue(act.exists())
+        self.assertEqual(act.user_id, user)
+
+
+@tagged("post_install", "-at_install")
+class TestManualVersusAutomated(TaskFollowMixin, RelationshipCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_task_follow_data()
+
+    def new_activities(self, before):
+        return self.env["mail.activity"].search([("id", ">", before)])
+
+    def last_id(self):
+        return self.env["mail.activity"].search([], order="id desc", limit=1).id or 0
+
+    def test_schedule_dialog_is_manual(self):
+        before = self.last_id()
+        lead = self.lead.with_user(self.associate_a)
+        wizard = Form(self.env["mail.activity.schedule"].with_user(self.associate_a).with_context(
+            active_model="crm.lead", active_id=lead.id, active_ids=lead.ids))
+        wizard.activity_type_id = self.call
+        wizard.summary = "by hand"
+        wizard.save().action_schedule_activities()
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertFalse(act.automated)
+
+    def test_activity_form_is_manual(self):
+        before = self.last_id()
+        self.env["mail.activity"].with_user(self.associate_a).web_save({
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"), "res_id": self.lead.id,
+            "activity_type_id": self.call.id, "summary": "form", "user_id": self.associate_a.id,
+        }, {})
+        self.assertFalse(self.new_activities(before).automated)
+
+    def test_calendar_meeting_from_ui_is_manual(self):
+        before = self.last_id()
+        now = fields.Datetime.now()
+        self.env["calendar.event"].with_user(self.associate_a).with_context(
+            default_res_model="crm.lead", default_res_id=self.lead.id,
+            default_res_model_id=self.env["ir.model"]._get_id("crm.lead"),
+            no_mail_to_attendees=True,
+        ).web_save({"name": "Meet", "start": now + timedelta(days=1),
+                    "stop": now + timedelta(days=1, hours=1)}, {})
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertFalse(act.automated)
+
+    def test_activity_schedule_from_code_is_automated(self):
+        act = self.lead.activity_schedule("mail.mail_activity_data_call", user_id=self.associate_a.id)
+        self.assertTrue(act.automated)
+
+    def test_activity_plan_is_automated(self):
+        plan = self.env["mail.activity.plan"].create({
+            "name": "Onboarding", "res_model": "crm.lead",
+            "template_ids": [(0, 0, {"activity_type_id": self.call.id, "summary": "plan step",
+                                     "responsible_type": "other",
+                                     "responsible_id": self.associate_a.id})],
+        })
+        before = self.last_id()
+        wizard = self.env["mail.activity.schedule"].with_context(
+            active_model="crm.lead", active_id=self.lead.id, active_ids=self.lead.ids,
+        ).create({"plan_id": plan.id, "res_model": "crm.lead", "res_ids": str(self.lead.ids)})
+        wizard.action_schedule_plan()
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertTrue(act.automated)
+
+    def test_server_action_is_automated(self):
+        action = self.env["ir.actions.server"].create({
+            "name": "Next activity", "model_id": self.env["ir.model"]._get_id("crm.lead"),
+            "state": "next_activity", "activity_type_id": self.call.id,
+            "activity_summary": "server action", "activity_user_type": "specific",
+            "activity_user_id": self.associate_a.id,
+        })
+        before = self.last_id()
+        action.with_context(active_model="crm.lead", active_id=self.lead.id).run()
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertTrue(act.automated)
+
+    def test_plain_create_and_import_are_automated(self):
+        act = self.env["mail.activity"].create({
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"), "res_id": self.lead.id,
+            "activity_type_id": self.call.id, "automated": False,
+        })
+        self.assertTrue(act.automated, "code/RPC create counts as automated")
+        before = self.last_id()
+        result = self.env["mail.activity"].with_context(import_file=True).load(
+            ["res_model_id/id", "res_id", "activity_type_id/id", "summary", "user_id/id"],
+            [["crm.model_crm_lead", str(self.lead.id), "mail.mail_activity_data_call",
+              "imported", "base.user_admin"]])
+        self.assertFalse(result["messages"], result["messages"])
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertTrue(act.automated)
+
+    def test_automated_flag_in_views(self):
+        arch = self.env["mail.activity"].with_user(self.manager_a).get_view(
+            self.env.ref("mail.mail_activity_view_tree").id, "list")["arch"]
+        self.assertIn('name="automated"', arch)
+        arch = self.env["mail.activity"].with_user(self.associate_a).get_view(
+            self.env.ref("mail.mail_activity_view_tree").id, "list")["arch"]
+        self.assertNotIn('name="automated"', arch, "managers only")
+        search = self.env["mail.activity"].with_user(self.manager_a).get_view(
+            self.env.ref("mail.mail_activity_view_search").id, "search")["arch"]
+        self.assertIn('name="filter_automated"', search)
+
+
+@tagged("post_install", "-at_install")
+class TestTaskFollowRpc(TaskFollowMixin, RelationshipHttpCase):
+    """The same triggers over a real XML-RPC server, as the user."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_task_follow_data()
+
+    def moved(self, work):
+        self.env.invalidate_all()
+        return {k for k, act in work.items() if act.user_id == self.associate_a2}
+
+    def test_partner_write_over_rpc(self):
+        for policy, expected in (("none", set()),
+                                 ("automated", {"partner_auto", "contact_auto", "lead_auto"}),
+                                 ("all", {"partner_auto", "partner_manual", "contact_auto",
+                                          "lead_auto", "lead_manual"})):
+            with self.subTest(policy=policy):
+                self.set_policy(policy)
+                work = self.open_work()
+                self.rpc(self.manager_a, "res.partner", "write", [self.customer_a.id],
+                         {"user_id": self.associate_a2.id})
+                self.assertEqual(self.moved(work), expected)
+                self.assertEqual(len(self.handover_mails()), 1 if expected else 0)
+                # back to the start, without moving anything
+                self.env["mail.activity"].browse([a.id for a in work.values()]).unlink()
+                self.handover_mails().unlink()
+                self.env["crm.relationship"].with_context(crm_task_follow_skip=True)._assign(
+                    self.customer_a, self.associate_a)
+
+    def test_relationship_write_over_rpc(self):
+        self.set_policy("automated")
+        work = self.open_work()
+        self.rpc(self.manager_a, "crm.relationship", "write", [self.current(self.customer_a).id],
+                 {"user_id": self.associate_a2.id})
+        self.assertEqual(self.moved(work), {"partner_auto", "contact_auto", "lead_auto"})
+
+    def test_lead_write_over_rpc(self):
+        self.set_policy("all")
+        work = self.open_work()
+        self.rpc(self.manager_a, "crm.lead", "write", [self.lead.id, self.lead_a2.id],
+                 {"user_id": self.associate_a2.id})
+        self.assertEqual(self.moved(work), {"lead_auto", "lead_manual"})
+        self.assertEqual(len(self.handover_mails()), 1)
+
+    def test_activity_created_over_rpc_is_automated(self):
+        act_id = self.rpc(self.associate_a, "mail.activity", "create", {
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"), "res_id": self.lead.id,
+            "activity_type_id": self.call.id, "summary": "from an integration",
+            "user_id": self.associate_a.id,
+        })
+        self.assertTrue(self.env["mail.activity"].browse(act_id).automated)
+
+    def test_archive_over_rpc_needs_successor(self):
+        work = self.open_work()
+        self.assertRpcFault("UserError", self.admin, "res.users", "write",
+                            [self.associate_a.id], {"active": False},
+                            message="Reassign resources")
+        self.assertTrue(self.associate_a.active)
+        wizard_id = self.rpc(self.admin, "res.users.reassign", "create",
+                             {"user_id": self.associate_a.id,
+                              "successor_id": self.associate_b.id})
+        self.assertRpcFault("UserError", self.admin, "res.users.reassign", "action_apply",
+                            [wizard_id], message="does not work in company")
+        wizard_id = self.rpc(self.admin, "res.users.reassign", "create",
+                             {"user_id": self.associate_a.id, "archive_user": True,
+                              "successor_id": self.associate_a2.id})
+        self.rpc(self.admin, "res.users.reassign", "action_apply", [wizard_id])
+        self.env.invalidate_all()
+        self.assertFalse(self.associate_a.active)
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a2)
+        for act in work.values():
+            self.assertTrue(act.exists())
