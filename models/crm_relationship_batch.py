@@ -313,8 +313,8 @@ class CrmRelationshipBatch(models.Model):
                 ON pr.company_id = i.company_id AND pr.role_id = i.role_id
               JOIN res_partner p ON p.commercial_partner_id = i.partner_id
               JOIN crm_lead l
-                ON l.partner_id = p.id AND l.company_id = i.company_id
-               AND l.user_id = i.old_user_id AND l.active
+                ON l.partner_id = p.id AND l.user_id = i.old_user_id AND l.active
+               AND (l.company_id = i.company_id OR l.company_id IS NULL)
               LEFT JOIN crm_stage s ON s.id = l.stage_id
              WHERE i.id = ANY(%s) AND s.is_won IS NOT TRUE
              ORDER BY l.id
@@ -390,7 +390,7 @@ class CrmRelationshipBatch(models.Model):
         self.ensure_one()
         parts = []
         for line in self.line_ids:
-            rows = "".join(
+            rows = Markup("").join(
                 Markup("<tr><td>{}</td><td class='text-end'>{}</td></tr>").format(
                     target.user_id.name, target.preview_count)
                 for target in line.target_ids)

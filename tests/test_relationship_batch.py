@@ -16,7 +16,7 @@ class Killed(BaseException):
 
 class BatchMixin:
     @classmethod
-    def setup_batch_data(cls):
+    def setup_batch_data(cls, count=20):
         env, a = cls.env, cls.company_a
 
         def rep(login):
@@ -31,7 +31,7 @@ class BatchMixin:
         Partner = env["res.partner"].with_context(tracking_disable=True)
         cls.book = Partner.create([
             {"name": f"Book Customer {i:02d}", "is_company": True, "company_id": a.id}
-            for i in range(20)
+            for i in range(count)
         ])
         env["crm.relationship"].with_company(a)._assign(
             cls.book, cls.associate_a, company=a, reason="setup")
@@ -146,7 +146,7 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         batch.action_preview()
         preview = self.preview_counts(batch)
         self.assertEqual(preview, {"Rm Assoc A2": 10, "Rm Rep C": 6, "Rm Rep D": 4})
-        self.assertIn("Rm Rep D", batch.preview_html)
+        self.assertIn("<td>Rm Rep D</td>", batch.preview_html)
         batch.action_start()
         self.run_cron()
         self.assertEqual(self.result_counts(batch), preview)
@@ -285,7 +285,7 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
             "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
         })
         self.company_a.task_follow_policy = "all"
-        self.env["calendar.event"].create({
+        meeting = self.env["calendar.event"].create({
             "name": "Visit", "user_id": self.associate_a.id,
             "start": fields.Datetime.add(fields.Datetime.now(), days=3),
             "stop": fields.Datetime.add(fields.Datetime.now(), days=3, hours=1),
@@ -307,7 +307,10 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         self.assertEqual(leads["lost"].user_id, self.associate_a, "archived (lost) leads stay")
         self.assertEqual(batch.leads_moved, 2)
         self.assertEqual(sum(batch.item_ids.mapped("leads_moved")), 2)
-        self.assertTrue(activity.exists())
+        # policy 'all': the relationship hook (task-follow) moved the lead's activity
+        # and the future meeting, once
+        self.assertEqual(activity.user_id, self.associate_a2)
+        self.assertEqual(meeting.user_id, self.associate_a2)
 
     def test_leads_stay_when_unchecked(self):
         leads = self._leads()
