@@ -216,17 +216,15 @@ class CrmRelationshipBatch(models.Model):
         size = max(self.chunk_size, 1)
         chunk_of = {id(row): index // size for index, row in enumerate(pending)}
         if rows:
-            now = fields.Datetime.now()
             cr.execute(
                 """
                 INSERT INTO crm_relationship_batch_item
                        (batch_id, company_id, role_id, new_user_id, partner_id, line_id,
                         old_user_id, previous_relationship_id, state, chunk, note,
-                        leads_moved, create_uid, create_date, write_uid, write_date)
+                        leads_moved)
                 SELECT %(batch)s, t.company_id, t.role_id, t.new_user_id, t.partner_id,
                        t.line_id, t.old_user_id, t.rel_id, t.state, t.chunk,
-                       CASE WHEN t.state = 'skipped' THEN %(note)s END,
-                       0, %(uid)s, %(now)s, %(uid)s, %(now)s
+                       CASE WHEN t.state = 'skipped' THEN %(note)s END, 0
                   FROM unnest(%(company)s::int[], %(role)s::int[], %(new)s::int[],
                               %(partner)s::int[], %(line)s::int[], %(old)s::int[],
                               %(rel)s::int[], %(state)s::varchar[], %(chunk)s::int[])
@@ -234,7 +232,7 @@ class CrmRelationshipBatch(models.Model):
                             old_user_id, rel_id, state, chunk)
                 """,
                 {
-                    "batch": self.id, "uid": self.env.uid, "now": now,
+                    "batch": self.id,
                     "note": _("Already the rep: unchanged."),
                     "company": [r[0] for r in rows], "role": [r[1] for r in rows],
                     "new": [r[2] for r in rows], "partner": [r[3] for r in rows],
@@ -243,6 +241,10 @@ class CrmRelationshipBatch(models.Model):
                     "chunk": [chunk_of.get(id(r), -1) for r in rows],
                 },
             )
+            # fresh statistics: the planner must see the new items for the checks
+            # and for the chunk queries (a 100,000-row insert is not auto-analyzed
+            # before the transaction ends)
+            cr.execute("ANALYZE crm_relationship_batch_item")
         if not pending and not problems:
             problems.append(_("No customer relationship would change."))
         problems += self._check_items_problems()
@@ -272,18 +274,21 @@ class CrmRelationshipBatch(models.Model):
                                   problem=exc.args[0], count=count))
         # customers of another queued or running batch
         self.flush_model(["state"])
+        cr.execute("SELECT id FROM crm_relationship_batch WHERE state IN ('queued', 'running') "
+                   "AND id != %s", (self.id,))
+        active_ids = [row[0] for row in cr.fetchall()]
+        if not active_ids:
+            return problems
         cr.execute(
             """
             SELECT o.batch_id, array_agg(DISTINCT o.partner_id)
               FROM crm_relationship_batch_item i
               JOIN crm_relationship_batch_item o
                 ON o.partner_id = i.partner_id AND o.company_id = i.company_id
-               AND o.batch_id != i.batch_id AND o.state = 'pending'
-              JOIN crm_relationship_batch b
-                ON b.id = o.batch_id AND b.state IN ('queued', 'running')
+               AND o.batch_id = ANY(%s) AND o.state = 'pending'
              WHERE i.batch_id = %s AND i.state = 'pending'
              GROUP BY o.batch_id ORDER BY o.batch_id
-            """, (self.id,))
+            """, (active_ids, self.id))
         for batch_id, partner_ids in cr.fetchall():
             other = self.sudo().browse(batch_id)
             partners = self.env["res.partner"].sudo().browse(sorted(partner_ids))
@@ -416,8 +421,11 @@ class CrmRelationshipBatch(models.Model):
               count=self.preview_activities),
             _("Future meetings of the previous reps with these customers: %(count)s",
               count=self.preview_meetings),
-        ] + [_("Task-follow policy of %(company)s: %(policy)s", company=c.name,
-               policy=policies.get(c.task_follow_policy)) for c in companies]
+        ]
+        for company in companies:
+            moves.append(_("Task-follow policy of %(company)s: %(policy)s",
+                           company=company.name,
+                           policy=policies.get(company.task_follow_policy)))
         parts.append(Markup("<div class='mb-2'><strong>{}</strong><ul>{}</ul></div>").format(
             _("What moves along"),
             Markup("").join(Markup("<li>{}</li>").format(m) for m in moves)))
@@ -566,8 +574,12 @@ class CrmRelationshipBatch(models.Model):
     def _initiator_env(self):
         """Relationship changes are made as the initiator (rights are checked again)."""
         user = self.user_id
+        # No "you have been assigned to <customer>" e-mail and no Salesperson
+        # tracking message per customer: the relationship history records every
+        # change with the batch reference, and the initiator gets one summary.
         return self.env(user=user, context=dict(
-            self.env.context, allowed_company_ids=user.company_ids.ids))
+            self.env.context, allowed_company_ids=user.company_ids.ids,
+            mail_auto_subscribe_no_notify=True, tracking_disable=True))
 
     def _process_chunk(self):
         """Apply the next chunk of pending items in the current transaction.
@@ -682,29 +694,27 @@ class CrmRelationshipBatch(models.Model):
 
     def _write_item_states(self, done, skipped, errors):
         cr = self.env.cr
-        now = fields.Datetime.now()
         if done:
             ids = list(done)
             cr.execute(
                 """
                 UPDATE crm_relationship_batch_item i
-                   SET state = 'done', new_relationship_id = v.rel_id, leads_moved = v.leads,
-                       write_date = %s, write_uid = %s
+                   SET state = 'done', new_relationship_id = v.rel_id, leads_moved = v.leads
                   FROM unnest(%s::int[], %s::int[], %s::int[]) AS v(id, rel_id, leads)
                  WHERE i.id = v.id
                 """,
-                (now, self.env.uid, ids, [done[i][0] for i in ids], [done[i][1] for i in ids]))
+                (ids, [done[i][0] for i in ids], [done[i][1] for i in ids]))
         for state, notes in (("skipped", skipped), ("error", errors)):
             if notes:
                 ids = list(notes)
                 cr.execute(
                     """
                     UPDATE crm_relationship_batch_item i
-                       SET state = %s, note = v.note, write_date = %s, write_uid = %s
+                       SET state = %s, note = v.note
                       FROM unnest(%s::int[], %s::varchar[]) AS v(id, note)
                      WHERE i.id = v.id
                     """,
-                    (state, now, self.env.uid, ids, [str(notes[i]) for i in ids]))
+                    (state, ids, [str(notes[i]) for i in ids]))
         self.env["crm.relationship.batch.item"].invalidate_model()
 
     # ------------------------------------------------------------------
@@ -731,9 +741,9 @@ class CrmRelationshipBatch(models.Model):
         self.ensure_one()
         summary = self._get_summary()
         li = Markup("<li>{}</li>")
-        reps = Markup("").join(
-            li.format(_("%(rep)s: %(count)s customer(s)", rep=rep, count=count))
-            for rep, count in summary["per_rep"])
+        reps = Markup("")
+        for rep, count in summary["per_rep"]:
+            reps += li.format(_("%(rep)s: %(count)s customer(s)", rep=rep, count=count))
         moved = [
             _("Open leads and opportunities moved: %(count)s", count=self.leads_moved),
             _("Open activities handled per the task-follow policy: %(count)s (as previewed)",
@@ -751,9 +761,10 @@ class CrmRelationshipBatch(models.Model):
                 moved=Markup("").join(li.format(m) for m in moved))
         for title, entries in ((_("Skipped"), summary["skipped"]),
                                (_("Errors"), summary["errors"])):
-            body = Markup("").join(
-                li.format(_("%(count)s: %(reason)s", count=count, reason=note or ""))
-                for note, count in entries) or li.format(_("None"))
+            body = Markup("")
+            for note, count in entries:
+                body += li.format(_("%(count)s: %(reason)s", count=count, reason=note or ""))
+            body = body or li.format(_("None"))
             html += Markup("<p><strong>{}</strong></p><ul>{}</ul>").format(title, body)
         return html
 
@@ -791,7 +802,8 @@ class CrmRelationshipBatch(models.Model):
              ORDER BY i.id FOR UPDATE OF i
             """, (self.id,))
         rows = cr.fetchall()
-        skipped = {r[0]: _("Changed since the batch: not reverted.") for r in rows if not r[6]}
+        changed_note = _("Changed since the batch: not reverted.")
+        skipped = {r[0]: changed_note for r in rows if not r[6]}
         groups = defaultdict(list)
         for row in rows:
             if row[6]:
@@ -833,9 +845,11 @@ class CrmRelationshipBatch(models.Model):
             reverted=len(reverted), skipped=len(skipped)))
         if skipped:
             notes = Counter(str(note) for note in skipped.values())
-            message += Markup("<ul>{}</ul>").format(Markup("").join(
-                Markup("<li>{}</li>").format(_("%(count)s: %(reason)s", count=c, reason=n))
-                for n, c in notes.items()))
+            lines = Markup("")
+            for note, count in notes.items():
+                lines += Markup("<li>{}</li>").format(
+                    _("%(count)s: %(reason)s", count=count, reason=note))
+            message += Markup("<ul>{}</ul>").format(lines)
         self.message_post(body=message)
         return {
             "type": "ir.actions.client",
