@@ -340,13 +340,12 @@ class CrmRelationshipBatch(models.Model):
             (self.id,))
         return [row[0] for row in self.env.cr.fetchall()]
 
-    def _count_followers(self, item_ids):
+    def _count_followers(self, item_ids, lead_rows):
         """(open activities moved per the task-follow policy, future meetings) of the
-        previous reps on the customers and on their open leads."""
+        previous reps on the customers and on their open leads (``lead_rows``)."""
         if not item_ids:
             return 0, 0
         cr = self.env.cr
-        lead_rows = self._open_lead_rows(item_ids)
         self.env["mail.activity"].flush_model()
         self.env["calendar.event"].flush_model()
         cr.execute(
@@ -440,8 +439,8 @@ class CrmRelationshipBatch(models.Model):
         self.ensure_one()
         problems = self._compute_items()
         item_ids = self._pending_item_ids()
-        lead_rows = self._open_lead_rows(item_ids) if self.move_leads else []
-        activities, meetings = self._count_followers(item_ids)
+        lead_rows = self._open_lead_rows(item_ids)
+        activities, meetings = self._count_followers(item_ids, lead_rows)
         self.sudo().write({
             "preview_leads": len(lead_rows),
             "preview_activities": activities,

@@ -315,6 +315,8 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
     def test_leads_stay_when_unchecked(self):
         leads = self._leads()
         batch = self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])], move_leads=False)
+        batch.action_preview()
+        self.assertIn("Open leads and opportunities: 2 (not moved)", batch.preview_html)
         batch.action_start()
         self.run_cron()
         self.assertEqual(leads["open"].user_id, self.associate_a)
