@@ -23,6 +23,7 @@ class TestRelationshipBatchTour(BatchMixin, RelationshipHttpCase):
         batch = self.Batch.search([("user_id", "=", self.manager_a.id)])
         self.assertEqual(len(batch), 1)
         self.assertEqual(batch.state, "queued")
+        self.assertEqual(len(batch.line_ids), 1, "the discarded audience line is not kept")
         self.assertEqual(batch.line_ids.source_user_id, self.associate_a)
         self.assertEqual(batch.line_ids.target_ids.user_id, self.rep_c | self.rep_d)
         # the cron worker processes it in the background

@@ -46,6 +46,24 @@ registry.category("web_tour.tours").add("crm_relationship_batch_tour", {
             run: "click",
         },
         {
+            content: "Reassign more relationships: an audience built with the domain editor",
+            trigger: ".o_form_view:not(:has(.modal)) .o_field_widget[name=line_ids] .o_field_x2many_list_row_add a:contains(Reassign More Relationships)",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=kind] input[data-value=audience]",
+            run: "click",
+        },
+        {
+            content: "The customer filter uses Odoo's domain editor",
+            trigger: ".modal .o_field_widget[name=audience_domain] .o_domain_selector",
+        },
+        {
+            content: "Not this time",
+            trigger: ".modal .modal-footer .o_form_button_cancel",
+            run: "click",
+        },
+        {
             content: "Preview",
             trigger: ".o_form_view:not(:has(.modal)) button[name=action_preview]",
             run: "click",
