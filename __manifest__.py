@@ -23,6 +23,7 @@
         "wizards/crm_lead_update_assignment_views.xml",
         "views/crm_relationship_menus.xml",
         "data/mail_template_task_follow.xml",
+        "data/ir_cron_task_follow.xml",
         "views/mail_activity_views.xml",
         "views/res_users_views.xml",
         "wizards/res_users_reassign_views.xml",

@@ -10,5 +10,6 @@ from . import crm_relationship_batch_target
 from . import crm_relationship_batch_item
 from . import crm_relationship_batch
 from . import crm_task_follow
+from . import crm_task_follow_handover
 from . import mail_activity
 from . import calendar_event

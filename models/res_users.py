@@ -96,6 +96,9 @@ class ResUsers(models.Model):
             "name": _("Reassign resources"),
             "res_model": "res.users.reassign",
             "view_mode": "form",
+            # complete: action_archive's result reaches the web client without
+            # the server-side cleaning buttons get
+            "views": [[False, "form"]],
             "target": "new",
             "context": {
                 "default_user_id": self.id,

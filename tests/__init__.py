@@ -4,3 +4,4 @@ from . import test_relationship_tour
 from . import test_relationship_batch
 from . import test_task_follow
 from . import test_relationship_batch_tour
+from . import test_task_follow_tour

@@ -3,7 +3,8 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, RecordCapturer, tagged
+from odoo.tools import format_date
 
 from .common import RelationshipCase, RelationshipHttpCase
 
@@ -16,9 +17,7 @@ class TaskFollowMixin:
     @classmethod
     def setup_task_follow_data(cls):
         env = cls.env
-        cls.env.ref("mail.mail_activity_data_todo")
         cls.call = env.ref("mail.mail_activity_data_call")
-        cls.todo = env.ref("mail.mail_activity_data_todo")
         Partner = env["res.partner"].with_context(tracking_disable=True)
         cls.contact_a = Partner.create({"name": "Contact of A", "parent_id": cls.customer_a.id})
         cls.customer_a.with_company(cls.company_a).write({"user_id": cls.associate_a.id})
@@ -54,23 +53,30 @@ class TaskFollowMixin:
 
     def open_work(self):
         """Open activities of associate A on customer A's records, plus others'."""
-        w = {
-            "partner_auto": self.activity(self.customer_a, self.associate_a, summary="partner auto work"),
-            "partner_manual": self.activity(self.customer_a, self.associate_a, manual=True, summary="partner manual work"),
-            "contact_auto": self.activity(self.contact_a, self.associate_a, summary="contact auto work"),
-            "lead_auto": self.activity(self.lead, self.associate_a, summary="lead auto work"),
-            "lead_manual": self.activity(self.lead, self.associate_a, manual=True, summary="lead manual work"),
-            "won_lead": self.activity(self.won_lead, self.associate_a, summary="won lead work"),
-            "third_party": self.activity(self.customer_a, self.manager_a, summary="third party work"),
-            "other_customer": self.activity(self.customer_a2, self.associate_a, summary="other customer work"),
+        a, manager = self.associate_a, self.manager_a
+        spec = [  # key, record, assigned to, manual
+            ("partner_auto", self.customer_a, a, False),
+            ("partner_manual", self.customer_a, a, True),
+            ("contact_auto", self.contact_a, a, False),
+            ("lead_auto", self.lead, a, False),
+            ("lead_manual", self.lead, a, True),
+            ("won_lead", self.won_lead, a, False),
+            ("third_party", self.customer_a, manager, False),
+            ("other_customer", self.customer_a2, a, False),
+        ]
+        return {
+            key: self.activity(record, user, manual=manual,
+                               summary=f"{key.replace('_', ' ')} work")
+            for key, record, user, manual in spec
         }
-        return w
 
     def set_policy(self, policy, company=None):
         (company or self.company_a).task_follow_policy = policy
         self.env.flush_all()  # visible to the XML-RPC server too
 
     def handover_mails(self, user=None):
+        """The handover e-mails to ``user``, after the queue's cron job ran."""
+        self.env["crm.task.follow.handover"]._cron_send_mails()
         user = user or self.associate_a2
         return self.env["mail.mail"].sudo().search([
             ("recipient_ids", "in", user.partner_id.ids),
@@ -78,7 +84,11 @@ class TaskFollowMixin:
         ])
 
     def changer_notifications(self):
-        values = self.env.cr.precommit.data.get("bus.bus.values", [])
+        """In-app notifications about handed-over work: still pending for the
+        commit, or already written to bus.bus (load() flushes the cursor)."""
+        values = list(self.env.cr.precommit.data.get("bus.bus.values", []))
+        values += self.env["bus.bus"].sudo().search_read(
+            [("message", "like", "handed over")], ["message"])
         return [v for v in values if '"simple_notification"' in v["message"]
                 and "handed over" in v["message"]]
 
@@ -126,6 +136,25 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         self.assertEqual(work["third_party"].user_id, self.manager_a)
         self.assertIn(self.associate_a2.partner_id, self.lead.message_partner_ids,
                       "the new owner follows the records of the moved activities")
+        follower = self.lead.message_follower_ids.filtered(
+            lambda f: f.partner_id == self.associate_a2.partner_id)
+        self.assertTrue(follower.subtype_ids, "with the default subtypes")
+
+    def test_nothing_to_move_no_mail(self):
+        self.set_policy("all")
+        self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        self.assertFalse(self.handover_mails())
+        self.assertFalse(self.changer_notifications())
+
+    def test_mail_lists_only_still_open_work(self):
+        """The e-mail is written after the commit: work done meanwhile is not listed."""
+        self.set_policy("all")
+        work = self.open_work()
+        self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        work["partner_auto"].action_feedback("done already")
+        body = self.handover_mails().body_html
+        self.assertNotIn("partner auto work", body)
+        self.assertIn("partner manual work", body)
 
     def test_context_overrides_company_policy(self):
         self.set_policy("none")
@@ -248,7 +277,14 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         self.set_policy("all")
         work = self.open_work()
         messages_before = self.env["mail.message"].search_count([])
-        self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        cron = self.env.ref("crm_relationship_manager.ir_cron_task_follow_handover_mails")
+        with RecordCapturer(self.env["ir.cron.trigger"].sudo(),
+                            [("cron_id", "=", cron.id)]) as triggers:
+            self.customer_a.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        self.assertEqual(len(triggers.records), 1, "the e-mails are written right after")
+        queued = self.env["crm.task.follow.handover"].search([])
+        self.assertEqual(len(queued), 1)
+        self.assertEqual(len(queued.activity_data), 5)
         mails = self.handover_mails()
         self.assertEqual(len(mails), 1)
         body = mails.body_html
@@ -258,6 +294,7 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
             self.assertNotIn(work[key].summary, body)
         self.assertIn("Call", body)
         self.assertIn(f"/mail/view?model=crm.lead&amp;res_id={self.lead.id}", body)
+        self.assertIn(format_date(self.env, work["lead_auto"].date_deadline), body)
         self.assertIn("Customer A", mails.subject)
         self.assertEqual(mails.recipient_ids, self.associate_a2.partner_id)
         # no Odoo "assigned to you" notification per activity
@@ -266,6 +303,7 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
             lambda m: self.associate_a2.partner_id in m.partner_ids)
         self.assertFalse(assigned)
         self.assertLessEqual(self.env["mail.message"].search_count([]) - messages_before, 2)
+        self.assertFalse(self.env["crm.task.follow.handover"].search([]), "queue emptied")
         notes = self.changer_notifications()
         self.assertEqual(len(notes), 1)
         self.assertIn("5 open activities", notes[0]["message"])
@@ -309,6 +347,96 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         self.env.invalidate_all()
         self.assertEqual(self.current(self.customer_a).user_id, self.associate_a,
                          "the request is rolled back: nothing changed")
+
+
+@tagged("post_install", "-at_install")
+class TestTaskFollowMatrix(TaskFollowMixin, RelationshipCase):
+    """Every policy x every trigger of this branch: what moves, and the e-mails."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_task_follow_data()
+
+    ACCOUNT = {"none": set(),
+               "automated": {"partner_auto", "contact_auto", "lead_auto"},
+               "all": {"partner_auto", "partner_manual", "contact_auto", "lead_auto",
+                       "lead_manual"}}
+    LEAD = {"none": set(), "automated": {"lead_auto"}, "all": {"lead_auto", "lead_manual"}}
+
+    def trigger_update_relationship(self):
+        self.env["crm.relationship.update"].with_user(self.manager_a).create({
+            "partner_ids": [(6, 0, self.customer_a.ids)], "user_id": self.associate_a2.id,
+        }).action_apply()
+
+    def trigger_partner_form(self):
+        with Form(self.customer_a.with_user(self.manager_a)) as form:
+            form.user_id = self.associate_a2
+
+    def trigger_relationship_write(self):
+        self.current(self.customer_a).with_user(self.manager_a).write(
+            {"user_id": self.associate_a2.id})
+
+    def trigger_relationship_create(self):
+        self.env["crm.relationship"].with_user(self.manager_a).create({
+            "partner_id": self.customer_a.id, "user_id": self.associate_a2.id})
+
+    def trigger_partner_multi_edit(self):
+        (self.customer_a | self.contact_a).with_user(self.manager_a).write(
+            {"user_id": self.associate_a2.id})
+
+    def trigger_associate_hands_over(self):
+        self.customer_a.with_user(self.associate_a).write({"user_id": self.associate_a2.id})
+
+    def trigger_partner_import(self):
+        result = self.env["res.partner"].with_user(self.manager_a).with_context(
+            import_file=True).load([".id", "user_id/.id"],
+                                   [[str(self.customer_a.id), str(self.associate_a2.id)]])
+        self.assertFalse(result["messages"], result["messages"])
+
+    def trigger_lead_form(self):
+        with Form(self.lead.with_user(self.manager_a)) as form:
+            form.user_id = self.associate_a2
+
+    def trigger_update_assignment(self):
+        self.env["crm.lead.update.assignment"].with_user(self.manager_a).create({
+            "lead_ids": [(6, 0, self.lead.ids)], "user_id": self.associate_a2.id,
+        }).action_apply()
+
+    def trigger_lead_multi_edit(self):
+        (self.lead | self.won_lead).with_user(self.manager_a).write(
+            {"user_id": self.associate_a2.id})
+
+    def test_matrix(self):
+        triggers = {
+            "update_relationship": self.ACCOUNT, "partner_form": self.ACCOUNT,
+            "relationship_write": self.ACCOUNT, "relationship_create": self.ACCOUNT,
+            "partner_multi_edit": self.ACCOUNT, "associate_hands_over": self.ACCOUNT,
+            "partner_import": self.ACCOUNT,
+            "lead_form": self.LEAD, "update_assignment": self.LEAD,
+            # a lead reassigned explicitly takes its activities even when won
+            "lead_multi_edit": {"none": set(), "automated": {"lead_auto", "won_lead"},
+                                "all": {"lead_auto", "lead_manual", "won_lead"}},
+        }
+        for name, expected_by_policy in triggers.items():
+            for policy, expected in expected_by_policy.items():
+                with self.subTest(trigger=name, policy=policy):
+                    savepoint = self.env.cr.savepoint()
+                    try:
+                        self.set_policy(policy)
+                        work = self.open_work()
+                        getattr(self, f"trigger_{name}")()
+                        moved = {k for k, a in work.items() if a.user_id == self.associate_a2}
+                        self.assertEqual(moved, expected)
+                        self.assertEqual(work["third_party"].user_id, self.manager_a)
+                        self.assertEqual(len(self.handover_mails()), 1 if expected else 0,
+                                         "one e-mail per account, none when nothing moved")
+                        self.assertEqual(len(self.changer_notifications()),
+                                         1 if expected else 0)
+                    finally:
+                        savepoint.close(rollback=True)
+                        self.env.invalidate_all()
+                        self.env.cr.precommit.data.get("bus.bus.values", []).clear()
 
 
 @tagged("post_install", "-at_install")
@@ -378,6 +506,19 @@ class TestReassignResources(TaskFollowMixin, RelationshipCase):
             self.assertIn(successor.name, str(ctx.exception))
         self.assertEqual(self.current(self.customer_a), before, "nothing changed")
         self.assertEqual(self.lead.user_id, self.associate_a)
+
+    def test_reassign_button_for_managers(self):
+        view = self.env.ref("base.view_users_form")
+        arch = self.env["res.users"].with_user(self.manager_a).get_view(view.id, "form")["arch"]
+        self.assertIn('name="action_open_reassign_resources"', arch)
+        arch = self.env["res.users"].with_user(self.associate_a).get_view(view.id, "form")["arch"]
+        self.assertNotIn('name="action_open_reassign_resources"', arch)
+        action = self.associate_a.with_user(self.manager_a).action_open_reassign_resources()
+        wizard = Form(self.env["res.users.reassign"].with_user(self.manager_a).with_context(
+            action["context"]))
+        self.assertEqual(wizard.user_id, self.associate_a)
+        self.assertEqual(wizard.relationship_count, 2)
+        self.assertEqual(wizard.lead_count, 3)
 
     def test_associate_cannot_reassign(self):
         with self.assertRaises(AccessError):
@@ -464,7 +605,8 @@ class TestManualVersusAutomated(TaskFollowMixin, RelationshipCase):
         self.assertFalse(act.automated)
 
     def test_activity_schedule_from_code_is_automated(self):
-        act = self.lead.activity_schedule("mail.mail_activity_data_call", user_id=self.associate_a.id)
+        act = self.lead.activity_schedule("mail.mail_activity_data_call",
+                                          user_id=self.associate_a.id)
         self.assertTrue(act.automated)
 
     def test_activity_plan_is_automated(self):

@@ -108,6 +108,7 @@ class ResUsersReassign(models.TransientModel):
                              "lead(s) of %(user)s handed over to %(successor)s.",
                              customers=len(rels), leads=lead_count,
                              user=user.name, successor=successor.name),
-                "next": {"type": "ir.actions.act_window_close"},
+                # reload the user form behind the dialog (archived ribbon, counts)
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
