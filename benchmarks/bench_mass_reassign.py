@@ -17,11 +17,8 @@ leads, then, in this one process:
 Goals: batch <= 60 s on 2 cores, >= 20x faster than naive, within 5x of the floor.
 Nothing is committed (the per-chunk commit of the cron is replaced by a flush).
 
-The task-follow policy (issue 6) sends one handover e-mail per (new rep, account)
-whose activities moved; rendering them costs ~20 ms per account (a qweb
-compilation per record), i.e. more than the whole batch. They are left out by
-default (and the same for the naive way) and can be included with
-``--handover-mails``.
+The task-follow policy (issue 6) queues its handover e-mails (one row per change,
+written later by its own cron job): they are part of neither figure.
 
     python3 benchmarks/bench_mass_reassign.py --database crm_relationship_demo
 """
@@ -115,15 +112,6 @@ def build(env, count, policy):
     return source, targets, naive_user, partner_ids
 
 
-def no_handover_mails(env, enabled):
-    """Context manager: issue 6's handover e-mails on or off (see module doc)."""
-    import contextlib
-    if enabled or "crm.task.follow" not in env:
-        return contextlib.nullcontext()
-    return patch.object(type(env["crm.task.follow"]), "_task_follow_send_mails",
-                        lambda self, moves: None)
-
-
 def run_batch(env, source, targets, chunk_size):
     Batch = env["crm.relationship.batch"]
     batch = Batch.create({"chunk_size": chunk_size, "line_ids": [(0, 0, {
@@ -207,12 +195,8 @@ def main():
     p.add_argument("--chunk-size", type=int, default=2_000)
     p.add_argument("--policy", default="all", choices=["none", "automated", "all"],
                    help="task-follow policy of the company (default: all activities move)")
-    p.add_argument("--handover-mails", action="store_true",
-                   help="include issue 6's handover e-mail per account (slow, see above)")
     args = p.parse_args()
-    with odoo_env(args) as env, no_handover_mails(env, args.handover_mails):
-        print(f"handover e-mails per account (issue 6): "
-              f"{'on' if args.handover_mails else 'off'}")
+    with odoo_env(args) as env:
         source, targets, naive_user, partner_ids = build(env, args.customers, args.policy)
         batch, t_start, t_process = run_batch(env, source, targets, args.chunk_size)
         cr = env.cr
