@@ -34,6 +34,10 @@
         "data/crm_rotation_pool_data.xml",
         "views/crm_rotation_pool_views.xml",
         "views/crm_rotation_log_views.xml",
+        "security/crm_relationship_batch_security.xml",
+        "data/crm_relationship_batch_data.xml",
+        "data/crm_relationship_batch_mail_data.xml",
+        "views/crm_relationship_batch_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",

@@ -5,6 +5,10 @@ from . import res_config_settings
 from . import res_partner
 from . import res_users
 from . import crm_lead
+from . import crm_relationship_batch_line
+from . import crm_relationship_batch_target
+from . import crm_relationship_batch_item
+from . import crm_relationship_batch
 from . import crm_task_follow
 from . import crm_task_follow_handover
 from . import mail_activity

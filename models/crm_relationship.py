@@ -467,3 +467,9 @@ class CrmRelationship(models.Model):
             "res_id": self.partner_id.id,
             "view_mode": "form",
         }
+
+    # Mass reassignment (issue 5): the batch that created the relationship
+    batch_id = fields.Many2one(
+        "crm.relationship.batch", string="Batch", readonly=True, ondelete="set null",
+        index="btree_not_null", help="The mass reassignment that created this relationship.",
+    )

@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class ResUsers(models.Model):
@@ -103,6 +103,22 @@ class ResUsers(models.Model):
             "context": {
                 "default_user_id": self.id,
                 "default_archive_user": bool(archive),
+            },
+        }
+
+    def action_manage_relationships(self):
+        """Manage Relationships: a new mass reassignment of this rep's customers."""
+        self.ensure_one()
+        if not self.env["crm.relationship"]._is_relationship_manager():
+            raise AccessError(_("Only Relationship Managers can manage relationships in bulk."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Manage Relationships"),
+            "res_model": "crm.relationship.batch",
+            "view_mode": "form",
+            "target": "current",
+            "context": {
+                "default_line_ids": [(0, 0, {"kind": "rep", "source_user_id": self.id})],
             },
         }
 
