@@ -1,3 +1,4 @@
 from . import test_relationship
 from . import test_relationship_rpc
 from . import test_relationship_tour
+from . import test_transfer
