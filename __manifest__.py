@@ -22,6 +22,8 @@
         "wizards/crm_relationship_update_views.xml",
         "wizards/crm_lead_update_assignment_views.xml",
         "views/crm_relationship_menus.xml",
+        "data/mail_template_task_follow.xml",
+        "views/mail_activity_views.xml",
         "data/res_partner_import_cron.xml",
         "wizards/res_partner_transfer_views.xml",
         "wizards/res_partner_import_customers_views.xml",

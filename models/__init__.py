@@ -5,3 +5,6 @@ from . import res_config_settings
 from . import res_partner
 from . import res_users
 from . import crm_lead
+from . import crm_task_follow
+from . import mail_activity
+from . import calendar_event

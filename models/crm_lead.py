@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
 from odoo import _, api, models
 from odoo.exceptions import AccessError, ValidationError
 
@@ -84,3 +86,26 @@ class CrmLead(models.Model):
             body = _("%(body)s Reason: %(reason)s", body=body, reason=reason)
         self._message_log_batch(bodies=dict.fromkeys(self.ids, body))
         return True
+
+    # ------------------------------------------------------------------
+    # Task-follow policy on the Salesperson write path
+    # ------------------------------------------------------------------
+    def write(self, vals):
+        """Every way of changing a lead's Salesperson (lead form, Update Assignment,
+        list multi-edit, XML-RPC/JSON-RPC) ends here: apply the task-follow
+        policy once per write to the leads whose Salesperson changed.
+        ``crm_task_follow_skip`` skips it (a relationship change moving the
+        account's leads applies the policy itself)."""
+        if "user_id" not in vals or self.env.context.get("crm_task_follow_skip"):
+            return super().write(vals)
+        previous = {lead.id: lead.user_id for lead in self}
+        res = super().write(vals)
+        groups = defaultdict(list)
+        for lead in self:
+            old_user = previous[lead.id]
+            if old_user and lead.user_id and old_user != lead.user_id:
+                company = lead.company_id or self.env.company
+                groups[(old_user, lead.user_id, company)].append(lead.id)
+        if groups:
+            self.env["crm.task.follow"]._apply_lead_changes(groups)
+        return res

@@ -333,8 +333,22 @@ class CrmRelationship(models.Model):
         ``crm_task_follow_policy`` ('none'|'automated'|'all') overrides the
         company's policy; ``crm_task_follow_skip`` skips it (the caller moves the
         activities itself, e.g. a transfer).
+
+        Applies the task-follow policy (``crm.task.follow``): the previous
+        owner's open activities on the accounts, their open leads and draft
+        quotations, and future meetings, follow the new owner.
         """
+        self.env["crm.task.follow"]._apply_relationship_changes(changes)
         return True
+
+    @api.model
+    def _move_open_leads(self, partners, old_user, new_user, company):
+        """Give ``new_user`` the open leads (active, not won) of the accounts
+        ``partners`` in ``company`` that ``old_user`` handles, in one write,
+        without applying the task-follow policy again (the relationship change
+        that calls this applies it). Returns the leads moved."""
+        return self.env["crm.task.follow"]._move_open_leads(
+            partners, old_user, new_user, company)
 
     def _end(self, reason=False):
         """End current relationships (they stay as history), in one statement."""

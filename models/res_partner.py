@@ -3,7 +3,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import Command, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .crm_relationship import NO_SYNC
@@ -286,57 +286,19 @@ class ResPartner(models.Model):
 
     @api.model
     def _transfer_history(self, partners, old_user, new_user, company):
-        """Move what ``old_user`` has open with ``partners`` to ``new_user``.
+        """Give ``new_user`` the open leads and opportunities that ``old_user`` has
+        with ``partners`` (and their contacts) in ``company``.
 
-        Open leads and opportunities (active, not won) of the customers and
-        their contacts in ``company``, all open activities on the customers,
-        their contacts and those leads, and the future meetings organised by
-        ``old_user`` with them. Messages and notes stay on the customer, whose
-        chatter the new rep reads.
-
-        Set-wise: a constant number of queries per call. Runs as superuser: the
-        caller's right to transfer the customers was checked by ``_assign``.
-        Activities and meetings are what issue 6's task-follow hook also moves
-        with the 'all' policy; running both is harmless (the second finds
-        nothing left to move).
+        The open activities (all of them) and the future meetings follow through
+        the task-follow hook of the relationship change (issue 6), which
+        ``_transfer_customers`` runs with the 'all' policy; the leads are written
+        with ``crm_task_follow_skip`` so that the policy is applied once.
+        Messages and notes stay on the customer, whose chatter the new rep reads.
         """
         if not partners or not old_user or old_user == new_user:
-            return
-        env = self.sudo().env
-        contacts = env["res.partner"].with_context(active_test=False).search(
-            [("commercial_partner_id", "in", partners.ids)])
-        leads = env["crm.lead"].search([
-            ("partner_id", "in", contacts.ids),
-            ("user_id", "=", old_user.id),
-            ("company_id", "in", [company.id, False]),
-            "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),
-        ])
-        if leads:
-            leads.with_context(crm_task_follow_skip=True).write({"user_id": new_user.id})
-        activity_domain = [
-            ("res_model", "=", "res.partner"), ("res_id", "in", contacts.ids),
-        ]
-        if leads:
-            activity_domain = ["|", "&", *activity_domain,
-                               "&", ("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids)]
-        activities = env["mail.activity"].search(
-            [("user_id", "=", old_user.id), *activity_domain])
-        if activities:
-            activities.with_context(mail_activity_quick_update=True).write(
-                {"user_id": new_user.id})
-        meeting_domain = [("partner_ids", "in", contacts.ids)]
-        if leads:
-            meeting_domain = ["|", *meeting_domain, ("opportunity_id", "in", leads.ids)]
-        meetings = env["calendar.event"].search([
-            ("user_id", "=", old_user.id), ("start", ">=", fields.Datetime.now()),
-            *meeting_domain,
-        ])
-        if meetings:
-            commands = [Command.link(new_user.partner_id.id)]
-            if old_user.partner_id != new_user.partner_id:
-                commands.insert(0, Command.unlink(old_user.partner_id.id))
-            meetings.with_context(no_mail_to_attendees=True, dont_notify=True).write(
-                {"user_id": new_user.id, "partner_ids": commands})
+            return self.env["crm.lead"]
+        return self.env["crm.relationship"]._move_open_leads(
+            partners, old_user, new_user, company)
 
     # ------------------------------------------------------------------
     # Import of customer lists (public XML-RPC API)

@@ -1,0 +1,362 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Task-follow policy: the previous owner's open work follows the new owner.
+
+``crm.task.follow`` is a service model (no table): the relationship hook
+``crm.relationship._after_relationship_change``, the Salesperson write path of
+``crm.lead`` and the Reassign Resources wizard call it.
+"""
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+TASK_FOLLOW_POLICIES = ("none", "automated", "all")
+# Context keys (see the hook's docstring in crm_relationship.py)
+POLICY_KEY = "crm_task_follow_policy"
+SKIP_KEY = "crm_task_follow_skip"
+
+
+class CrmTaskFollow(models.AbstractModel):
+    _name = "crm.task.follow"
+    _description = "Task-follow policy (open activities follow the new owner)"
+
+    # ------------------------------------------------------------------
+    # Policy
+    # ------------------------------------------------------------------
+    @api.model
+    def _task_follow_policy(self, company):
+        """The policy that applies to a change in ``company`` ('none', 'automated', 'all')."""
+        policy = self.env.context.get(POLICY_KEY)
+        if policy:
+            if policy not in TASK_FOLLOW_POLICIES:
+                raise UserError(
+                    _("Unknown task-follow policy %(policy)s; use one of %(policies)s.",
+                      policy=policy, policies=", ".join(TASK_FOLLOW_POLICIES))
+                )
+            return policy
+        return company.sudo().task_follow_policy or "none"
+
+    # ------------------------------------------------------------------
+    # Hook: every relationship change
+    # ------------------------------------------------------------------
+    @api.model
+    def _apply_relationship_changes(self, changes):
+        """Apply the policy to relationship changes (see
+        ``crm.relationship._after_relationship_change`` for ``changes``)."""
+        if self.env.context.get(SKIP_KEY):
+            return
+        moves = []
+        for change in changes:
+            old_user, new_user, company = change["old_user"], change["new_user"], change["company"]
+            if not old_user or not new_user or old_user == new_user:
+                continue
+            # the owner of an account is the rep of the company's primary role
+            if change["role"] != company._get_relationship_primary_role():
+                continue
+            policy = self._task_follow_policy(company)
+            if policy == "none":
+                continue
+            scope = self._task_follow_scope(change["partners"], company)
+            moves.append(self._task_follow_move(scope, old_user, new_user, company, policy))
+        self._task_follow_notify(moves)
+
+    # ------------------------------------------------------------------
+    # Scope: the account's records
+    # ------------------------------------------------------------------
+    @api.model
+    def _task_follow_scope(self, partners, company):
+        """Records of the accounts ``partners`` (commercial entities) in ``company``.
+
+        :return: dict with ``records``: {model: {res_id: account_id}} (the customer
+            and its contacts, their open leads and opportunities, their draft
+            quotations when sales is installed) and ``leads`` (open lead ids)
+        """
+        cr = self.env.cr
+        account_ids = partners.commercial_partner_id.ids
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        cr.execute(
+            "SELECT id, commercial_partner_id FROM res_partner "
+            "WHERE commercial_partner_id = ANY(%s)",
+            [account_ids],
+        )
+        contacts = dict(cr.fetchall())
+        records = {"res.partner": contacts}
+        self.env["crm.lead"].flush_model(["partner_id", "company_id", "active", "stage_id"])
+        cr.execute(
+            """
+            SELECT l.id, p.commercial_partner_id
+              FROM crm_lead l
+              JOIN res_partner p ON p.id = l.partner_id
+         LEFT JOIN crm_stage s ON s.id = l.stage_id
+             WHERE p.commercial_partner_id = ANY(%s)
+               AND l.active
+               AND (l.company_id = %s OR l.company_id IS NULL)
+               AND NOT COALESCE(s.is_won, false)
+            """,
+            [account_ids, company.id],
+        )
+        records["crm.lead"] = dict(cr.fetchall())
+        if "sale.order" in self.env:
+            self.env["sale.order"].flush_model(["partner_id", "company_id", "state"])
+            cr.execute(
+                """
+                SELECT o.id, p.commercial_partner_id
+                  FROM sale_order o
+                  JOIN res_partner p ON p.id = o.partner_id
+                 WHERE p.commercial_partner_id = ANY(%s)
+                   AND o.company_id = %s
+                   AND o.state IN ('draft', 'sent')
+                """,
+                [account_ids, company.id],
+            )
+            records["sale.order"] = dict(cr.fetchall())
+        return {"records": records, "leads": list(records["crm.lead"])}
+
+    # ------------------------------------------------------------------
+    # Moving activities and meetings
+    # ------------------------------------------------------------------
+    @api.model
+    def _task_follow_move(self, scope, old_user, new_user, company, policy):
+        """Give ``new_user`` the open activities of ``old_user`` on the records of
+        ``scope`` (automated ones only under policy 'automated') and, under
+        policy 'all', the future meetings ``old_user`` organises with them.
+
+        One UPDATE for all activities, one follower insertion per model, one
+        write for the meetings: no per-activity notification.
+
+        :return: dict describing the move (for the notifications)
+        """
+        move = {"old_user": old_user, "new_user": new_user, "company": company,
+                "activities": {}, "events": self.env["calendar.event"]}
+        if policy not in ("automated", "all"):
+            return move
+        cr = self.env.cr
+        records = scope["records"]
+        Activity = self.env["mail.activity"].sudo()
+        Activity.flush_model()
+        clauses, params = [], []
+        for model, ids in records.items():
+            if ids:
+                clauses.append("(res_model = %s AND res_id = ANY(%s))")
+                params += [model, list(ids)]
+        if clauses:
+            query = (
+                "SELECT id, res_model, res_id FROM mail_activity "
+                "WHERE user_id = %s AND active AND (" + " OR ".join(clauses) + ")"
+            )
+            if policy == "automated":
+                query += " AND automated"
+            cr.execute(query, [old_user.id, *params])
+            rows = cr.fetchall()
+        else:
+            rows = []
+        if rows:
+            activity_ids = [row[0] for row in rows]
+            now = fields.Datetime.now()
+            cr.execute(
+                """
+                UPDATE mail_activity
+                   SET user_id = %s, user_tz = %s, write_uid = %s, write_date = %s
+                 WHERE id = ANY(%s)
+                """,
+                [new_user.id, new_user.sudo().tz or None, self.env.uid, now, activity_ids],
+            )
+            Activity.invalidate_model(["user_id", "user_tz", "write_uid", "write_date"])
+            by_model = defaultdict(set)
+            for _id, model, res_id in rows:
+                by_model[model].add(res_id)
+                move["activities"][_id] = (model, res_id, records[model][res_id])
+            partner = new_user.sudo().partner_id
+            for model, res_ids in by_model.items():
+                self.env[model].sudo().browse(list(res_ids)).message_subscribe(
+                    partner_ids=partner.ids)
+            # refresh the activity counters of both users' web clients
+            new_user._bus_send("mail.activity/updated", {"activity_created": True})
+            old_user._bus_send("mail.activity/updated", {"activity_deleted": True})
+        if policy == "all":
+            move["events"] = self._task_follow_move_events(records, old_user, new_user)
+        return move
+
+    @api.model
+    def _task_follow_move_events(self, records, old_user, new_user):
+        """Future meetings organised by ``old_user`` with the accounts' contacts or
+        about their open leads: ``new_user`` organises and attends them instead."""
+        Event = self.env["calendar.event"].sudo()
+        contact_ids = list(records.get("res.partner", {}))
+        lead_ids = list(records.get("crm.lead", {}))
+        domain = [("user_id", "=", old_user.id),
+                  ("start", ">", fields.Datetime.now()),
+                  "|", ("partner_ids", "in", contact_ids),
+                  ("opportunity_id", "in", lead_ids)]
+        events = Event.search(domain)
+        if events:
+            old_partner = old_user.sudo().partner_id
+            new_partner = new_user.sudo().partner_id
+            events.with_context(
+                dont_notify=True, no_mail_to_attendees=True, mail_notrack=True,
+                mail_create_nosubscribe=True, **{SKIP_KEY: True},
+            ).write({
+                "user_id": new_user.id,
+                "partner_ids": [(3, old_partner.id), (4, new_partner.id)],
+            })
+        return events
+
+    # ------------------------------------------------------------------
+    # Leads that move with an account
+    # ------------------------------------------------------------------
+    @api.model
+    def _move_open_leads(self, partners, old_user, new_user, company):
+        """Give ``new_user`` the open leads and opportunities (active, not won) of
+        the accounts ``partners`` in ``company`` that ``old_user`` handles.
+
+        Called as part of a relationship change, whose hook applies the
+        task-follow policy: the leads are written with ``crm_task_follow_skip``
+        so the policy is applied exactly once. One search, one write.
+
+        :return: the leads moved
+        """
+        Lead = self.env["crm.lead"]
+        accounts = partners.commercial_partner_id
+        if not accounts or not new_user:
+            return Lead
+        leads = Lead.search([
+            ("partner_id", "child_of", accounts.ids),
+            ("company_id", "in", [company.id, False]),
+            ("user_id", "=", old_user.id or False),
+            ("stage_id.is_won", "=", False),
+        ])
+        if leads:
+            leads.with_context(**{SKIP_KEY: True}).write({"user_id": new_user.id})
+        return leads
+
+    # ------------------------------------------------------------------
+    # Notifications
+    # ------------------------------------------------------------------
+    @api.model
+    def _task_follow_notify(self, moves):
+        """One e-mail per (receiving rep, account) listing the activities handed
+        over, and one in-app notification to the person who made the change."""
+        moves = [m for m in moves if m["activities"] or m["events"]]
+        if not moves:
+            return
+        self._task_follow_send_mails(moves)
+        self._task_follow_notify_changer(moves)
+
+    @api.model
+    def _task_follow_notify_changer(self, moves):
+        activity_count = sum(len(m["activities"]) for m in moves)
+        event_count = sum(len(m["events"]) for m in moves)
+        accounts = {acc for m in moves for (_m, _r, acc) in m["activities"].values()}
+        reps = ", ".join(sorted({m["new_user"].sudo().name for m in moves}))
+        message = _(
+            "%(activities)s open activities of %(accounts)s accounts and %(events)s future "
+            "meetings were handed over to %(reps)s.",
+            activities=activity_count, accounts=len(accounts), events=event_count, reps=reps,
+        )
+        self.env.user._bus_send("simple_notification", {
+            "type": "info",
+            "title": _("Open activities followed the new owner"),
+            "message": message,
+            "sticky": False,
+        })
+
+    @api.model
+    def _task_follow_send_mails(self, moves):
+        template = self.env.ref(
+            "crm_relationship_manager.mail_template_task_follow_handover",
+            raise_if_not_found=False,
+        )
+        if not template:
+            return
+        template = template.sudo()
+        Activity = self.env["mail.activity"].sudo()
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        mail_values = []
+        for move in moves:
+            if not move["activities"]:
+                continue
+            new_user, company = move["new_user"].sudo(), move["company"]
+            by_account = defaultdict(list)
+            for activity_id, (_model, _res_id, account_id) in move["activities"].items():
+                by_account[account_id].append(activity_id)
+            lang = new_user.lang or self.env.lang
+            tmpl = template.with_context(lang=lang)
+            activities = Activity.with_context(lang=lang).browse(list(move["activities"]))
+            lines = {}
+            for activity in activities:
+                lines[activity.id] = {
+                    "type": activity.activity_type_id.name or "",
+                    "summary": activity.summary or activity.res_name or "",
+                    "date": activity.date_deadline,
+                    "record": activity.res_name or "",
+                    "url": f"{base_url}/mail/view?model={activity.res_model}"
+                           f"&res_id={activity.res_id}",
+                }
+            # an account is a customer (res.partner id) or, for a lead without
+            # customer, the lead itself (stored as its negated id)
+            handover = defaultdict(dict)
+            for account_id, ids in by_account.items():
+                model, res_id = ("res.partner", account_id) if account_id > 0 \
+                    else ("crm.lead", -account_id)
+                handover[model][res_id] = [
+                    lines[a] for a in sorted(ids, key=lambda a: (lines[a]["date"], a))]
+            email_from = company.email_formatted or self.env.user.email_formatted
+            for model, model_handover in handover.items():
+                res_ids = list(model_handover)
+                add_context = {
+                    "handover": model_handover,
+                    "company_name": company.name,
+                    "previous_rep": move["old_user"].sudo().name,
+                    "new_rep": new_user.name,
+                }
+                subjects = tmpl._render_template(
+                    tmpl.subject, model, res_ids, engine="inline_template",
+                    add_context=add_context)
+                bodies = tmpl._render_template(
+                    tmpl.body_html, model, res_ids, engine="qweb",
+                    add_context=add_context, options={"post_process": True})
+                for res_id in res_ids:
+                    mail_values.append({
+                        "subject": subjects[res_id],
+                        "body_html": bodies[res_id],
+                        "email_from": email_from,
+                        "reply_to": email_from,
+                        "recipient_ids": [(4, new_user.partner_id.id)],
+                        "model": model,
+                        "res_id": res_id,
+                        "auto_delete": True,
+                        "message_type": "user_notification",
+                    })
+        if mail_values:
+            self.env["mail.mail"].sudo().create(mail_values)
+
+    # ------------------------------------------------------------------
+    # Leads whose Salesperson changed (crm.lead.write)
+    # ------------------------------------------------------------------
+    @api.model
+    def _apply_lead_changes(self, groups):
+        """Apply the policy to leads whose Salesperson changed.
+
+        :param groups: {(old_user, new_user, company): [lead ids]}
+        """
+        moves = []
+        for (old_user, new_user, company), lead_ids in groups.items():
+            policy = self._task_follow_policy(company)
+            if policy == "none":
+                continue
+            self.env["crm.lead"].flush_model(["partner_id"])
+            self.env.cr.execute(
+                """
+                SELECT l.id, COALESCE(p.commercial_partner_id, 0)
+                  FROM crm_lead l
+             LEFT JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.id = ANY(%s)
+                """,
+                [lead_ids],
+            )
+            # account 0: a lead without customer is its own "account"
+            scope = {"records": {"crm.lead": {
+                lead_id: account_id or -lead_id for lead_id, account_id in self.env.cr.fetchall()
+            }}}
+            moves.append(self._task_follow_move(scope, old_user, new_user, company, policy))
+        self._task_follow_notify(moves)
