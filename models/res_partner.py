@@ -264,7 +264,10 @@ class ResPartner(models.Model):
             ("role_id", "=", role.id), ("is_current", "=", True),
         ])
         old_rep = {rel.partner_id.id: rel.user_id.id for rel in current}
-        Rel.with_context(crm_task_follow_policy="all")._assign(
+        # no per-customer tracking message nor "you have been assigned" e-mail:
+        # the transfer logs one note per customer and subscribes the new rep below
+        Rel.with_context(crm_task_follow_policy="all", tracking_disable=True,
+                         mail_auto_subscribe_no_notify=True)._assign(
             partners, user, company=company, source="transfer", reason=reason,
         )
         by_old = defaultdict(list)
