@@ -30,6 +30,7 @@
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",
+        "demo/res_partner_import_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -135,7 +135,8 @@ class ResPartnerImportCustomers(models.TransientModel):
             "message": res["message"],
         }) for res in results]
         counts = result["counts"]
-        labels = dict(ACTION_LABELS)
+        labels = dict(self.env["res.partner.import.customers.line"]._fields["action"]
+                      ._description_selection(self.env))
         parts = [f"{labels[action]}: {count}" for action, count in counts.items() if count]
         if result["archived_ids"]:
             parts.append(_("Archived: %(count)s", count=len(result["archived_ids"])))
