@@ -163,16 +163,3 @@ class ResPartnerImportCustomers(models.TransientModel):
             "name": _("Import Customers"),
         }
 
-
-class ResPartnerImportCustomersLine(models.TransientModel):
-    _name = "res.partner.import.customers.line"
-    _description = "Import Customers Result Line"
-    _order = "row"
-
-    wizard_id = fields.Many2one("res.partner.import.customers", required=True,
-                                ondelete="cascade")
-    row = fields.Integer(string="Line")
-    external_ref = fields.Char(string="Customer Number")
-    partner_id = fields.Many2one("res.partner", string="Customer")
-    action = fields.Selection(ACTION_LABELS, string="Result")
-    message = fields.Char()
