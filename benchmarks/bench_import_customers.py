@@ -9,7 +9,8 @@ half of them transfers from another rep, and compare in the same run with
 
 Each way gets its own, identical set of customers: N/2 customers of another rep
 (transferred: moved to the importing rep, with a new city), N/4 customers of the
-importing rep (updated: new city) and N/4 new customers (created).
+importing rep (updated: new city) and N/4 new customers (created). Every row has a
+different city, so no two rows can share a write.
 
 All calls go through a real XML-RPC server started in this process; it shares
 the script's transaction (Odoo's test mode), which is rolled back at the end:
@@ -60,10 +61,11 @@ def make_data(env, prefix, count, rep_in, rep_out):
     Rel._assign(transfer, rep_out, company=company)
     Rel._assign(update, rep_in, company=company)
     env.flush_all()
-    rows = [{"external_ref": p.external_ref, "name": p.name, "city": "New"}
-            for p in transfer | update]
-    rows += [{"external_ref": f"{prefix}-N-{i}", "name": f"{prefix} N {i}", "city": "New"}
-             for i in range(n_create)]
+    # every row a different new city: no two rows share a write
+    rows = [{"external_ref": p.external_ref, "name": p.name, "city": f"New {i}"}
+            for i, p in enumerate(transfer | update)]
+    rows += [{"external_ref": f"{prefix}-N-{i}", "name": f"{prefix} N {i}",
+              "city": f"New {n_transfer + n_update + i}"} for i in range(n_create)]
     return rows, transfer, update
 
 
