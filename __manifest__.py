@@ -38,11 +38,15 @@
         "data/crm_relationship_batch_data.xml",
         "data/crm_relationship_batch_mail_data.xml",
         "views/crm_relationship_batch_views.xml",
+        "data/res_partner_import_cron.xml",
+        "wizards/res_partner_transfer_views.xml",
+        "wizards/res_partner_import_customers_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",
         "demo/crm_lead_colleague_demo.xml",
         "demo/crm_rotation_pool_demo.xml",
+        "demo/res_partner_import_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -46,3 +47,19 @@ class ResCompany(models.Model):
             self.search([("relationship_primary_role_id", "=", False)]).write(
                 {"relationship_primary_role_id": role.id}
             )
+
+    customer_import_retention_days = fields.Integer(
+        string="Retention of customers removed by imports (days)",
+        default=14,
+        help="Customers archived by an import in 'update and delete' mode are deleted "
+        "(or anonymised when links forbid deletion) after this many days; restoring "
+        "them before keeps everything.",
+    )
+
+    @api.constrains("customer_import_retention_days")
+    def _check_customer_import_retention_days(self):
+        for company in self:
+            if company.customer_import_retention_days < 0:
+                raise ValidationError(
+                    _("The retention period of %(company)s cannot be negative.",
+                      company=company.name))

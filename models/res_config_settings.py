@@ -11,3 +11,6 @@ class ResConfigSettings(models.TransientModel):
     task_follow_policy = fields.Selection(
         related="company_id.task_follow_policy", readonly=False, required=True
     )
+    customer_import_retention_days = fields.Integer(
+        related="company_id.customer_import_retention_days", readonly=False
+    )

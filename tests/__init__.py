@@ -10,3 +10,5 @@ from . import test_lead_colleague_rpc
 from . import test_lead_colleague_tour
 from . import test_rotation_pool
 from . import test_reassign_pool
+from . import test_transfer
+from . import test_import_customers_rpc
