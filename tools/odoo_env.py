@@ -137,6 +137,7 @@ def cmd_demo(args):
                                 "--log-level=warn", "--no-http"), check=True)
     else:
         install(args, args.database, demo=True)
+    args.http_port = args.http_port or "8069"
     url = f"http://localhost:{args.http_port}"
     log("")
     log(f"Odoo with {ADDON} and its demo data: {url}/odoo/crm")
@@ -180,6 +181,12 @@ def cmd_test(args):
         log("The Python package websocket-client is missing: Odoo would silently skip the "
             "tours. Install it (pip install websocket-client).")
         return 1
+    if not args.http_port:
+        # a free port, so that a running `make demo` does not get in the way
+        import socket
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            args.http_port = str(sock.getsockname()[1])
     ensure_db_role(args)
     database = args.database if args.reuse_db else f"crm_rm_test_{os.getpid()}"
     try:
@@ -251,7 +258,8 @@ def main():
     parser.add_argument("--db-port", default=os.environ.get("PGPORT", "5432"))
     parser.add_argument("--db-user", default="odoo")
     parser.add_argument("--database", default="crm_relationship_demo")
-    parser.add_argument("--http-port", default="8069")
+    parser.add_argument("--http-port", default=None,
+                        help="demo: default 8069; test: default a free port")
     parser.add_argument("--keep-db", action="store_true", help="keep the test database")
     parser.add_argument("--reuse-db", action="store_true",
                         help="dev loop: update the addon in --database (create it if "
