@@ -249,7 +249,7 @@ class CrmTaskFollow(models.AbstractModel):
             ("partner_id", "child_of", accounts.ids),
             ("company_id", "in", [company.id, False]),
             ("user_id", "=", old_user.id or False),
-            ("stage_id.is_won", "=", False),
+            "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),
         ])
         if leads:
             leads.with_context(**{SKIP_KEY: True}).write({"user_id": new_user.id})

@@ -44,7 +44,8 @@ class ResUsers(models.Model):
         rels = dict(Rel._read_group(
             [("user_id", "in", self.ids), ("is_current", "=", True)], ["user_id"], ["__count"]))
         leads = dict(Lead._read_group(
-            [("user_id", "in", self.ids), ("stage_id.is_won", "=", False)],
+            [("user_id", "in", self.ids),
+             "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False)],
             ["user_id"], ["__count"]))
         acts = dict(Activity._read_group(
             [("user_id", "in", self.ids)], ["user_id"], ["__count"]))

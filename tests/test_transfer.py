@@ -97,6 +97,10 @@ class TestTransfer(RelationshipCase):
         lead_won = Lead.create({"name": f"Won {ref}", "partner_id": customer.id,
                                 "user_id": rep.id, "team_id": self.team_a.id,
                                 "type": "opportunity", "stage_id": self.stage_won.id})
+        # a lead without stage (imported, stage cleared) is open too
+        lead_nostage = Lead.create({"name": f"No stage {ref}", "partner_id": customer.id,
+                                    "user_id": rep.id, "team_id": self.team_a.id})
+        lead_nostage.stage_id = False
         todo = self.env.ref("mail.mail_activity_data_todo")
         act_customer = customer.activity_schedule(act_type_xmlid="mail.mail_activity_data_todo",
                                                   user_id=rep.id, summary="visit")
@@ -116,6 +120,7 @@ class TestTransfer(RelationshipCase):
                                   "start": now + timedelta(days=2), "stop": now + timedelta(days=2, hours=1),
                                   "partner_ids": [(6, 0, [rep.partner_id.id])]})
         return {"customer": customer, "contact": contact, "lead_open": lead_open,
+                "lead_nostage": lead_nostage,
                 "lead_won": lead_won, "act_customer": act_customer, "act_lead": act_lead,
                 "act_other": act_other, "future": future, "past": past, "unrelated": unrelated}
 
@@ -123,6 +128,7 @@ class TestTransfer(RelationshipCase):
         self.assertEqual(self.current(h["customer"]).user_id, new)
         self.assertEqual(h["customer"].with_company(self.company_a).user_id, new)
         self.assertEqual(h["lead_open"].user_id, new, "open lead moved")
+        self.assertEqual(h["lead_nostage"].user_id, new, "open lead without stage moved")
         self.assertEqual(h["lead_won"].user_id, old, "won lead stays")
         self.assertEqual(h["act_customer"].user_id, new, "activity on the customer moved")
         self.assertEqual(h["act_lead"].user_id, new, "activity on the open lead moved")

@@ -140,7 +140,8 @@ class ResUsersReassign(models.TransientModel):
 
     def _get_leads(self):
         return self.env["crm.lead"].sudo().search(
-            [("user_id", "=", self.user_id.id), ("stage_id.is_won", "=", False)])
+            [("user_id", "=", self.user_id.id), "|", ("stage_id", "=", False),
+             ("stage_id.is_won", "=", False)])
 
     def _get_companies(self):
         return self._get_relationships().company_id | self._get_leads().company_id
