@@ -50,9 +50,9 @@ class TestReassignToPool(RotationMixin, RelationshipCase):
         self.assertEqual(set(rels.mapped("source")), {"rotation"})
         self.assertEqual(set(rels.mapped("reason")), {"left"})
         # a customer's open lead follows the customer's new rep
-        self.assertEqual(self.customer_leads.mapped("user_id"), [self.rep2, self.rep3])
+        self.assertEqual([lead.user_id for lead in self.customer_leads], [self.rep2, self.rep3])
         # the other open leads continue the turn order
-        self.assertEqual(self.orphan_leads.mapped("user_id"), [self.rep2, self.rep3])
+        self.assertEqual([lead.user_id for lead in self.orphan_leads], [self.rep2, self.rep3])
         self.assertFalse(self.env["crm.relationship"].search_count(
             [("user_id", "=", self.rep1.id), ("is_current", "=", True)]))
 
