@@ -165,7 +165,7 @@ def cmd_test(args):
     ok, why = odoo_status()
     if not ok:
         # confcutdir: keep pytest from importing the addon package (the repo root)
-        rc = run_pytest(["tests_static"], ["-q", "--confcutdir=tests_static"],
+        rc = run_pytest(["tests_static"], ["-q", "--confcutdir=tests_static", "-p", "no:odoo"],
                         env={"CRM_RM_ODOO": "0"})
         if rc not in (0,):
             return rc
