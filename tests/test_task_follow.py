@@ -407,8 +407,38 @@ class TestTaskFollowMatrix(TaskFollowMixin, RelationshipCase):
         (self.lead | self.won_lead).with_user(self.manager_a).write(
             {"user_id": self.associate_a2.id})
 
+    def trigger_mass_batch(self):
+        Batch = self.env["crm.relationship.batch"]
+        # the cron commits after each chunk; a test transaction cannot
+        self.patch(type(Batch), "_batch_commit", lambda batch: None)
+        batch = Batch.with_user(self.manager_a).create({"line_ids": [(0, 0, {
+            "kind": "audience", "audience_domain": f"[('id', '=', {self.customer_a.id})]",
+            "target_ids": [(0, 0, {"user_id": self.associate_a2.id, "share": 0})],
+        })]})
+        batch.action_start()
+        Batch._cron_process_batches()
+        self.assertEqual(batch.state, "done")
+
+    def trigger_transfer(self):
+        self.env["res.partner.transfer"].with_user(self.manager_a).with_context(
+            active_model="res.partner", active_ids=self.customer_a.ids).create({
+                "partner_ids": [(6, 0, self.customer_a.ids)],
+                "user_id": self.associate_a2.id, "reason": "departure",
+            }).action_transfer()
+
+    def trigger_import_transfer(self):
+        self.customer_a.external_ref = "TF-MATRIX-1"
+        result = self.env["res.partner"].with_user(self.manager_a).import_customers(
+            [{"external_ref": "TF-MATRIX-1"}], transfer_mode=True,
+            rep_id=self.associate_a2.id)
+        self.assertEqual(result["counts"].get("transferred"), 1, result)
+
     def test_matrix(self):
+        # a transfer moves everything, whatever the policy (transfer mode)
+        everything = dict.fromkeys(("none", "automated", "all"), self.ACCOUNT["all"])
         triggers = {
+            "mass_batch": self.ACCOUNT, "transfer": everything,
+            "import_transfer": everything,
             "update_relationship": self.ACCOUNT, "partner_form": self.ACCOUNT,
             "relationship_write": self.ACCOUNT, "relationship_create": self.ACCOUNT,
             "partner_multi_edit": self.ACCOUNT, "associate_hands_over": self.ACCOUNT,
