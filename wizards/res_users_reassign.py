@@ -170,17 +170,22 @@ class ResUsersReassign(models.TransientModel):
         for company, group in leads.grouped("company_id").items():
             group.with_env(self.env).with_company(company or self.env.company).write(
                 {"user_id": successor.id})
+        return self._finish(_("%(customers)s customer relationship(s) and %(leads)s open "
+                              "lead(s) of %(user)s handed over to %(successor)s.",
+                              customers=len(rels), leads=lead_count,
+                              user=user.name, successor=successor.name))
+
+    def _finish(self, message):
+        """Archive the user when asked, and tell what was handed over."""
         if self.archive_user:
-            user.with_context(crm_rm_keep_activities_of=user.ids).action_archive()
+            self.user_id.with_context(
+                crm_rm_keep_activities_of=self.user_id.ids).action_archive()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": _("%(customers)s customer relationship(s) and %(leads)s open "
-                             "lead(s) of %(user)s handed over to %(successor)s.",
-                             customers=len(rels), leads=lead_count,
-                             user=user.name, successor=successor.name),
+                "message": message,
                 # reload the user form behind the dialog (archived ribbon, counts)
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
@@ -191,17 +196,7 @@ class ResUsersReassign(models.TransientModel):
         reason = self.reason or _("Resources of %(user)s shared out by rotation pool %(pool)s",
                                   user=user.name, pool=pool.name)
         customers, leads, reps = self._apply_pool(reason)
-        if self.archive_user:
-            user.with_context(crm_rm_keep_activities_of=user.ids).action_archive()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": _("%(customers)s customer relationship(s) and %(leads)s open "
-                             "lead(s) of %(user)s shared among %(reps)s rep(s) of rotation "
-                             "pool %(pool)s.", customers=customers, leads=leads,
-                             user=user.name, reps=reps, pool=pool.name),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self._finish(_("%(customers)s customer relationship(s) and %(leads)s open "
+                              "lead(s) of %(user)s shared among %(reps)s rep(s) of rotation "
+                              "pool %(pool)s.", customers=customers, leads=leads,
+                              user=user.name, reps=reps, pool=pool.name))
