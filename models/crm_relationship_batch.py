@@ -691,6 +691,11 @@ class CrmRelationshipBatch(models.Model):
         for team, team_leads in leads.grouped("team_id").items():
             new_team = team if team in member_teams else (default_team or team)
             team_leads.write({"user_id": user.id, "team_id": new_team.id})
+        # Recompute the leads' stored computed fields now, in this context: a
+        # later flush (in a context without ``tracking_disable``) would log a
+        # tracking message per lead for the tracked related field
+        # ``colleague_id`` (= user_id), one mail.message each.
+        leads.flush_recordset()
         return Counter(r[1] for r in rows)
 
     def _write_item_states(self, done, skipped, errors):
@@ -876,3 +881,4 @@ class CrmRelationshipBatch(models.Model):
             "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),
         ])
         leads.write({"user_id": old_user.id})
+        leads.flush_recordset()  # no tracking message per lead (see _move_leads)

@@ -291,6 +291,8 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
             "stop": fields.Datetime.add(fields.Datetime.now(), days=3, hours=1),
             "partner_ids": [(6, 0, self.book[0].ids)],
         })
+        self.env.flush_all()
+        messages_before = leads["open"].message_ids
         batch = self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])])
         batch.action_preview()
         self.assertEqual(batch.preview_leads, 2)
@@ -307,6 +309,12 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         self.assertEqual(leads["lost"].user_id, self.associate_a, "archived (lost) leads stay")
         self.assertEqual(batch.leads_moved, 2)
         self.assertEqual(sum(batch.item_ids.mapped("leads_moved")), 2)
+        # lead writes without tracking: no Salesperson/Colleague message per lead,
+        # also once everything is flushed
+        self.env.flush_all()
+        leads["open"].invalidate_recordset()
+        self.assertEqual(leads["open"].message_ids, messages_before,
+                         "no tracking message per moved lead")
         # policy 'all': the relationship hook (task-follow) moved the lead's activity
         # and the future meeting, once
         self.assertEqual(activity.user_id, self.associate_a2)
