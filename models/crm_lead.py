@@ -11,19 +11,22 @@ class CrmLead(models.Model):
     @api.constrains("user_id", "company_id")
     def _check_user_id_company(self):
         """The Salesperson of a lead is an active internal user of its company."""
-        for lead in self.filtered("user_id"):
-            user = lead.user_id.sudo()
+        # per Salesperson, not per lead: one read of the user's companies
+        for user, leads in self.filtered("user_id").grouped("user_id").items():
+            user = user.sudo()
             if user.share:
                 raise ValidationError(
                     _("%(user)s is not an internal user and cannot be the salesperson "
-                      "of lead %(lead)s.", user=user.name, lead=lead.name)
+                      "of lead %(lead)s.", user=user.name, lead=leads[0].name)
                 )
-            if lead.company_id and lead.company_id not in user.company_ids:
-                raise ValidationError(
-                    _("%(user)s does not work in company %(company)s and cannot be the "
-                      "salesperson of lead %(lead)s.", user=user.name,
-                      company=lead.company_id.name, lead=lead.name)
-                )
+            companies = set(user.company_ids.ids)
+            for lead in leads:
+                if lead.company_id and lead.company_id.id not in companies:
+                    raise ValidationError(
+                        _("%(user)s does not work in company %(company)s and cannot be the "
+                          "salesperson of lead %(lead)s.", user=user.name,
+                          company=lead.company_id.name, lead=lead.name)
+                    )
 
     def action_open_update_assignment(self):
         return {

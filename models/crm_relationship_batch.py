@@ -688,10 +688,53 @@ class CrmRelationshipBatch(models.Model):
             "|", ("member_ids", "in", user.ids), ("user_id", "=", user.id),
             ("company_id", "in", [False, company.id])])
         default_team = member_teams[:1]
+        same_team_fields = self._lead_fields_kept_by_same_team(Lead)
         for team, team_leads in leads.grouped("team_id").items():
             new_team = team if team in member_teams else (default_team or team)
-            team_leads.write({"user_id": user.id, "team_id": new_team.id})
+            vals = {"user_id": user.id, "team_id": new_team.id}
+            if new_team != team:
+                team_leads.write(vals)
+                continue
+            # Same team: the fields that depend on the Salesperson only through
+            # the team or the stage (stage, predictive lead scoring probability,
+            # prorated revenues...) keep their value; Odoo would recompute them
+            # to the same value. Leads without a stage get one as usual.
+            staged = team_leads.filtered("stage_id")
+            with self.env.protecting(same_team_fields, staged):
+                team_leads.write(vals)
+        # Recompute the leads' stored computed fields now, in this context: a
+        # later flush (in a context without ``tracking_disable``) would log a
+        # tracking message per lead for the tracked related field
+        # ``colleague_id`` (= user_id), one mail.message each.
+        leads.flush_recordset()
         return Counter(r[1] for r in rows)
+
+    @api.model
+    def _lead_fields_kept_by_same_team(self, Lead):
+        """Stored computed fields of ``crm.lead`` that a Salesperson change marks
+        for recomputation only through ``team_id`` and ``stage_id``: when the team
+        stays and the lead has a stage, their inputs are unchanged.
+
+        Read from the registry's dependencies, so the predictive lead scoring
+        fields configured by the user (``crm.pls_fields``) are honoured: if one
+        of them depends on the Salesperson, the probability is recomputed.
+        """
+        triggers = self.pool._field_triggers
+
+        def dependents(start, stop=()):
+            seen, todo = set(), list(start)
+            while todo:
+                for target in triggers.get(todo.pop(), {}).get((), ()):
+                    if target.model_name == Lead._name and target not in seen \
+                            and target not in stop:
+                        seen.add(target)
+                        todo.append(target)
+            return seen
+
+        team, stage = Lead._fields["team_id"], Lead._fields["stage_id"]
+        through_team = dependents([team, stage]) | {stage}
+        direct = dependents([Lead._fields["user_id"]], stop=(team, stage))
+        return [field for field in through_team - direct if field.store and field.compute]
 
     def _write_item_states(self, done, skipped, errors):
         cr = self.env.cr
@@ -876,3 +919,4 @@ class CrmRelationshipBatch(models.Model):
             "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),
         ])
         leads.write({"user_id": old_user.id})
+        leads.flush_recordset()  # no tracking message per lead (see _move_leads)

@@ -291,6 +291,8 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
             "stop": fields.Datetime.add(fields.Datetime.now(), days=3, hours=1),
             "partner_ids": [(6, 0, self.book[0].ids)],
         })
+        self.env.flush_all()
+        messages_before = leads["open"].message_ids
         batch = self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])])
         batch.action_preview()
         self.assertEqual(batch.preview_leads, 2)
@@ -307,10 +309,54 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         self.assertEqual(leads["lost"].user_id, self.associate_a, "archived (lost) leads stay")
         self.assertEqual(batch.leads_moved, 2)
         self.assertEqual(sum(batch.item_ids.mapped("leads_moved")), 2)
+        # lead writes without tracking: no Salesperson/Colleague message per lead,
+        # also once everything is flushed
+        self.env.flush_all()
+        leads["open"].invalidate_recordset()
+        self.assertEqual(leads["open"].message_ids, messages_before,
+                         "no tracking message per moved lead")
         # policy 'all': the relationship hook (task-follow) moved the lead's activity
         # and the future meeting, once
         self.assertEqual(activity.user_id, self.associate_a2)
         self.assertEqual(meeting.user_id, self.associate_a2)
+
+    def test_moved_leads_team_and_probability(self):
+        """A lead whose team the new rep is not in goes to the rep's team and its
+        computed fields (predictive lead scoring probability...) are recomputed;
+        a lead that stays in its team keeps them (their inputs did not change)."""
+        other_team = self.env["crm.team"].create({
+            "name": "Team without A2", "company_id": self.company_a.id,
+            "member_ids": [(6, 0, self.associate_a.ids)]})
+        Lead = self.env["crm.lead"].with_context(tracking_disable=True)
+        vals = {"company_id": self.company_a.id, "type": "opportunity",
+                "user_id": self.associate_a.id}
+        moving = Lead.create(dict(vals, name="Changes team", partner_id=self.book[5].id,
+                                  team_id=other_team.id))
+        staying = Lead.create(dict(vals, name="Same team", partner_id=self.book[6].id,
+                                   team_id=self.team_a.id))
+        leads = moving | staying
+        stages = {lead: lead.stage_id for lead in leads}
+        self.env.flush_all()
+        # an automated probability that a recomputation would change
+        self.env.cr.execute(
+            "UPDATE crm_lead SET probability = 77.0, automated_probability = 77.0 "
+            "WHERE id = ANY(%s)", [leads.ids])
+        leads.invalidate_recordset()
+        batch = self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])])
+        batch.action_start()
+        self.run_cron()
+        self.env.flush_all()
+        leads.invalidate_recordset()
+        self.assertEqual(leads.user_id, self.associate_a2)
+        self.assertEqual(leads.colleague_id, self.associate_a2)
+        self.assertEqual(moving.team_id, self.team_a, "the new rep's team")
+        self.assertEqual(staying.team_id, self.team_a)
+        expected = moving._pls_get_naive_bayes_probabilities()[moving.id]
+        self.assertNotEqual(expected, 77.0)
+        self.assertAlmostEqual(moving.automated_probability, expected, places=2)
+        self.assertAlmostEqual(moving.probability, expected, places=2)
+        self.assertEqual(staying.automated_probability, 77.0, "same team: not recomputed")
+        self.assertEqual({lead: lead.stage_id for lead in leads}, stages)
 
     def test_leads_stay_when_unchecked(self):
         leads = self._leads()
