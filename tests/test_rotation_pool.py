@@ -220,7 +220,7 @@ class TestRotationPool(RotationMixin, RelationshipCase):
 
     def test_sticky_rep_away_is_covered_by_rotation(self):
         self.assign(self.customer_a, self.rep3)
-        self.rep3.away_until = fields.Date.today()
+        self.rep3.away_until = fields.Date.context_today(self.pool)
         lead = self.new_lead(partner_id=self.customer_a.id)
         self.assertEqual(lead.user_id, self.rep1)
         self.assertEqual(lead.rotation_covered_user_id, self.rep3)
@@ -250,7 +250,7 @@ class TestRotationPool(RotationMixin, RelationshipCase):
 
     def test_all_members_unavailable_goes_to_fallback_without_owing(self):
         self.pool.fallback_user_id = self.team_leader
-        self.rep1.away_until = fields.Date.today()
+        self.rep1.away_until = fields.Date.context_today(self.pool)
         self.rep2.active = False
         self.pool.excluded_user_ids = self.rep3
         lead = self.new_lead()
@@ -339,7 +339,7 @@ class TestRotationPool(RotationMixin, RelationshipCase):
         self.assertEqual(self.new_lead().user_id, self.rep3)
 
     def test_restart_turn_order_and_prune_states(self):
-        self.rep2.away_until = fields.Date.today()
+        self.rep2.away_until = fields.Date.context_today(self.pool)
         users = [self.new_lead().user_id for _i in range(2)]
         self.assertEqual(users, [self.rep1, self.rep3])
         self.assertEqual((self.pool.rotation_pointer, self.pool.rotation_turn), (0, 2))
