@@ -104,7 +104,8 @@ class CrmLead(models.Model):
         previous = {lead.id: lead.user_id for lead in self}
         res = super().write(vals)
         groups = defaultdict(list)
-        for lead in self:
+        # sudo: an associate who hands a lead over can no longer read it
+        for lead in self.sudo():
             old_user = previous[lead.id]
             if old_user and lead.user_id and old_user != lead.user_id:
                 company = lead.company_id or self.env.company

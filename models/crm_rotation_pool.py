@@ -680,7 +680,8 @@ class CrmRotationPool(models.Model):
         """A customer without a current rep gets the rep the rotation gave it
         (source 'rotation'), so its next leads stick to that rep."""
         groups = {}
-        for lead, dec in zip(leads, decisions):
+        # sudo: a creator restricted to own documents may not read the lead anymore
+        for lead, dec in zip(leads.sudo(), decisions):
             partner = lead.partner_id.commercial_partner_id
             if not partner or dec["reason"] not in ("rotation", "fallback"):
                 continue
