@@ -17,11 +17,20 @@ class CalendarEvent(models.Model):
     @api.depends("res_model", "res_id", "opportunity_id")
     def _compute_crm_rm_lead_company_id(self):
         Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
-        for event in self.sudo():
+        events = self.sudo()
+        # one query for the leads linked by res_model/res_id, not one per meeting
+        existing = Lead.browse(set(events.filtered(
+            lambda e: not e.opportunity_id and e.res_model == "crm.lead" and e.res_id
+        ).mapped("res_id"))).exists()
+        companies = {lead.id: lead.company_id for lead in existing}
+        for event in events:
             lead = event.opportunity_id
-            if not lead and event.res_model == "crm.lead" and event.res_id:
-                lead = Lead.browse(event.res_id).exists()
-            event.crm_rm_lead_company_id = lead.company_id if lead else False
+            if lead:
+                event.crm_rm_lead_company_id = lead.company_id
+            elif event.res_model == "crm.lead" and event.res_id:
+                event.crm_rm_lead_company_id = companies.get(event.res_id, False)
+            else:
+                event.crm_rm_lead_company_id = False
 
     def _search_crm_rm_lead_company_id(self, operator, value):
         """Meetings linked to no lead, or whose leads have a company in ``value``."""

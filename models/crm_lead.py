@@ -160,6 +160,8 @@ class CrmLead(models.Model):
 
     def action_view_crm_rm_offers(self):
         self.ensure_one()
+        # the offers are searched as superuser: only for a lead the user may read
+        self.check_access("read")
         offers = self.env["crm.lead.offer"].sudo().search(
             ["|", ("lead_id", "=", self.id), ("to_lead_id", "=", self.id)])
         action = self.env["ir.actions.act_window"]._for_xml_id(

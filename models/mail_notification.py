@@ -14,11 +14,15 @@ class MailNotification(models.Model):
 
     @api.depends("mail_message_id")
     def _compute_crm_rm_lead_company_id(self):
+        # one query for all the leads, not one per notification
+        messages = self.sudo().mail_message_id.filtered(lambda m: m.model == "crm.lead" and m.res_id)
+        leads = self.env["crm.lead"].sudo().with_context(active_test=False).browse(
+            set(messages.mapped("res_id"))).exists()
+        companies = {lead.id: lead.company_id for lead in leads}
         for notification in self:
             message = notification.sudo().mail_message_id
-            lead = (self.env["crm.lead"].sudo().with_context(active_test=False).browse(message.res_id)
-                    if message.model == "crm.lead" and message.res_id else None)
-            notification.crm_rm_lead_company_id = lead.exists().company_id if lead else False
+            notification.crm_rm_lead_company_id = (
+                companies.get(message.res_id, False) if message.model == "crm.lead" else False)
 
     def _search_crm_rm_lead_company_id(self, operator, value):
         leads = self.env["crm.lead"]._crm_rm_company_lead_query(operator, value)

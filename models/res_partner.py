@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
 
 from .crm_relationship import NO_SYNC
 
@@ -708,18 +709,25 @@ class ResPartner(models.Model):
         period is over; anonymise those whose links forbid deletion."""
         Partner = self.sudo().with_context(active_test=False)
         now = fields.Datetime.now()
-        expired = Partner.browse()
-        for company in self.env["res.company"].sudo().search([]):
-            limit = now - timedelta(days=company.customer_import_retention_days)
-            expired |= Partner.search([
-                ("active", "=", False),
-                ("import_archived_company_id", "=", company.id),
-                ("import_archived_date", "<=", limit),
-            ])
+        # one search for all companies, each with its own retention period
+        expired = Partner.search(expression.AND([[("active", "=", False)], expression.OR([
+            [("import_archived_company_id", "=", company.id),
+             ("import_archived_date", "<=",
+              now - timedelta(days=company.customer_import_retention_days))]
+            for company in self.env["res.company"].sudo().search([])
+        ])]))
         if not expired:
             return {"deleted": 0, "anonymised": 0}
-        groups = {customer: Partner.search([("id", "child_of", customer.ids)])
-                  for customer in expired}
+        # each customer with its contacts (child_of), in one search for all
+        family = Partner.search([("id", "child_of", expired.ids)])
+        parent_of = {partner.id: partner.parent_id.id for partner in family}
+        groups = defaultdict(list)
+        for partner_id in parent_of:
+            ancestor_id = partner_id
+            while ancestor_id in parent_of:
+                groups[ancestor_id].append(partner_id)
+                ancestor_id = parent_of[ancestor_id]
+        groups = {customer: Partner.browse(groups[customer.id]) for customer in expired}
         deleted = anonymised = 0
         try:
             with self.env.cr.savepoint():

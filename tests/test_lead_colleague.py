@@ -173,6 +173,39 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         self.lead_b.with_user(self.associate_b).colleague_id = False
         self.assertEqual(self.lead_a.user_id, self.associate_a)
 
+    def test_view_offers_only_of_readable_leads(self):
+        action = self.lead_b.with_user(self.associate_b).with_context(
+            allowed_company_ids=self.company_b.ids).action_view_crm_rm_offers()
+        self.assertEqual(action["domain"], [("id", "in", self.offer.ids)])
+        # the offers are looked up as superuser: not for a lead of another company
+        with self.assertRaises(AccessError):
+            self.lead_a.with_user(self.associate_b).with_context(
+                allowed_company_ids=self.company_b.ids).action_view_crm_rm_offers()
+
+    def test_lead_company_of_meetings_and_notifications(self):
+        """The helper fields of the record rules, computed for a batch at once."""
+        Event = self.env["calendar.event"]
+        by_res = Event.create({
+            "name": "Linked by res_id only", "start": "2030-01-11 10:00:00",
+            "stop": "2030-01-11 11:00:00",
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"), "res_id": self.lead_b.id,
+        })
+        no_lead = Event.create({"name": "No lead", "start": "2030-01-12 10:00:00",
+                                "stop": "2030-01-12 11:00:00"})
+        events = self.meeting_a | by_res | no_lead
+        events.invalidate_recordset(["crm_rm_lead_company_id"])
+        self.assertEqual([e.crm_rm_lead_company_id for e in events],
+                         [self.company_a, self.company_b, self.env["res.company"]])
+        notifications = self.env["mail.notification"].search([
+            ("mail_message_id.model", "=", "crm.lead"),
+            ("mail_message_id.res_id", "in", (self.lead_a | self.lead_b).ids)])
+        self.assertTrue(notifications)
+        notifications.invalidate_recordset(["crm_rm_lead_company_id"])
+        expected = {self.lead_a.id: self.company_a, self.lead_b.id: self.company_b}
+        for notification in notifications:
+            self.assertEqual(notification.crm_rm_lead_company_id,
+                             expected[notification.mail_message_id.res_id])
+
     def test_offer_bad_input(self):
         Offer = self.env["crm.lead.offer"].with_user(self.associate_a)
         lead = self.env["crm.lead"].with_user(self.associate_a).create(

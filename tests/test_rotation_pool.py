@@ -406,6 +406,8 @@ class TestRotationPool(RotationMixin, RelationshipCase):
                 Pool.with_user(user).create({"name": "X", "team_id": self.team_r.id})
             with self.assertRaises(AccessError):
                 self.pool.with_user(user).write({"name": "X"})
+            with self.assertRaises(AccessError):
+                self.pool.with_user(user).action_reset_rotation()
         Pool.with_user(self.admin).create({"name": "By admin", "team_id": self.team_a.id})
         lead = self.new_lead(as_user=self.associate_a)
         self.assertEqual(lead.user_id, self.rep1, "pools work for whoever creates the lead")

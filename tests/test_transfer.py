@@ -367,6 +367,8 @@ class TestTransfer(RelationshipCase):
         keep = self.customer("T-keep", self.associate_a)
         old = self.customer("T-old", self.associate_a)
         old_contact = self.Partner.create({"name": "Old contact", "parent_id": old.id})
+        old_sub_contact = self.Partner.create({"name": "Old sub-contact",
+                                               "parent_id": old_contact.id})
         recent = self.customer("T-recent", self.associate_a)
         restored = self.customer("T-restored", self.associate_a)
         linked = self.customer("T-linked", self.associate_a, email="linked@example.com")
@@ -393,6 +395,7 @@ class TestTransfer(RelationshipCase):
         self.assertEqual(stats, {"deleted": 1, "anonymised": 1})
         self.assertFalse(old.exists())
         self.assertFalse(old_contact.exists())
+        self.assertFalse(old_sub_contact.exists())
         self.assertTrue(recent.exists())
         self.assertEqual(self.current(restored), rel)
         self.assertTrue(restored.active)
@@ -405,9 +408,18 @@ class TestTransfer(RelationshipCase):
         self.env["res.partner"]._cron_purge_import_archived()
         self.assertTrue(recent.exists())
         self.company_a.customer_import_retention_days = 10
+        # each company's own retention period: 20 days is over in A, not in B
+        other = self.customer("T-other", self.associate_b, company=self.company_b)
+        other.write({"active": False, "import_archived_date": now - timedelta(days=20),
+                     "import_archived_company_id": self.company_b.id})
+        self.company_b.customer_import_retention_days = 30
         self.env.ref("crm_relationship_manager.ir_cron_purge_import_archived_customers") \
             .method_direct_trigger()
         self.assertFalse(recent.exists())
+        self.assertTrue(other.exists())
+        self.company_b.customer_import_retention_days = 15
+        self.env["res.partner"]._cron_purge_import_archived()
+        self.assertFalse(other.exists())
         with self.assertRaises(ValidationError):
             self.company_a.customer_import_retention_days = -1
 
