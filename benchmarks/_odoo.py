@@ -2,6 +2,7 @@
 """Shared helpers for the benchmark scripts: open an Odoo environment on a database."""
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import time
@@ -22,24 +23,78 @@ def parser(description):
 
 
 @contextlib.contextmanager
-def odoo_env(args):
-    """Yield a superuser environment; everything is rolled back at the end."""
+def odoo_env(args, scratch_copy=False):
+    """Yield a superuser environment; everything is rolled back at the end.
+
+    With ``scratch_copy`` the script works on a copy of ``--database`` (``CREATE
+    DATABASE ... TEMPLATE``), where it may commit as the real code does (a
+    request, then the cron's transactions); the copy is dropped at the end.
+    """
     import odoo
     from odoo import api
 
     import odoo_env as driver
 
+    database = args.database
+    if scratch_copy:
+        database = _create_copy(args)
     odoo.tools.config.parse_config([
         f"--db_host={args.db_host}", f"--db_port={args.db_port}", f"--db_user={args.db_user}",
-        f"--addons-path={driver.addons_path()}", "-d", args.database, "--log-level=warn",
+        f"--addons-path={driver.addons_path()}", "-d", database, "--log-level=warn",
     ])
-    registry = odoo.modules.registry.Registry(args.database)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
-        try:
-            yield env
-        finally:
-            cr.rollback()
+    try:
+        registry = odoo.modules.registry.Registry(database)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            try:
+                yield env
+            finally:
+                cr.rollback()
+    finally:
+        if scratch_copy:
+            odoo.modules.registry.Registry.delete(database)
+            odoo.sql_db.close_db(database)
+            _drop_copy(args, database)
+
+
+def _admin_connection(args):
+    import psycopg2
+
+    conn = psycopg2.connect(host=args.db_host, port=args.db_port, user=args.db_user,
+                            dbname="postgres")
+    conn.autocommit = True
+    return conn
+
+
+def _create_copy(args):
+    import psycopg2
+    from psycopg2 import sql
+
+    name = f"{args.database}_bench_{os.getpid()}"
+    conn = _admin_connection(args)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(args.database)))
+    except psycopg2.errors.ObjectInUse as exc:
+        raise SystemExit(
+            f"cannot copy database {args.database!r}: other sessions use it (stop the Odoo "
+            f"server running on it, or pass another database). {exc}") from None
+    finally:
+        conn.close()
+    print(f"working on a scratch copy of {args.database}: {name} (dropped at the end)")
+    return name
+
+
+def _drop_copy(args, name):
+    from psycopg2 import sql
+
+    conn = _admin_connection(args)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
 
 
 def timed(env, fn):

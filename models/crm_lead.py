@@ -19,14 +19,53 @@ class CrmLead(models.Model):
                     _("%(user)s is not an internal user and cannot be the salesperson "
                       "of lead %(lead)s.", user=user.name, lead=leads[0].name)
                 )
-            companies = set(user.company_ids.ids)
-            for lead in leads:
-                if lead.company_id and lead.company_id.id not in companies:
-                    raise ValidationError(
-                        _("%(user)s does not work in company %(company)s and cannot be the "
-                          "salesperson of lead %(lead)s.", user=user.name,
-                          company=lead.company_id.name, lead=lead.name)
-                    )
+            # set-wise: the leads' companies at once, the culprit only on error
+            wrong = leads.company_id - user.company_ids
+            if wrong:
+                lead = leads.filtered(lambda lead: lead.company_id in wrong)[0]
+                raise ValidationError(
+                    _("%(user)s does not work in company %(company)s and cannot be the "
+                      "salesperson of lead %(lead)s.", user=user.name,
+                      company=lead.company_id.name, lead=lead.name)
+                )
+
+    def _check_company(self, fnames=None):
+        """Odoo checks the companies of linked records lead by lead (one
+        ``filtered_domain`` per lead and field). The outcome depends only on the
+        lead's company and the linked records, so check them set-wise: per
+        company and field, the union of the linked records is filtered once.
+        Leads linked to a record of another company are then checked by Odoo's
+        own method, which raises its usual error naming them."""
+        if len(self) < 2:
+            return super()._check_company(fnames)
+        if fnames is None or {"company_id", "company_ids"} & set(fnames):
+            fnames = self._fields
+        names = [name for name in fnames
+                 if self._fields[name].relational and self._fields[name].check_company]
+        if any(self._fields[name].company_dependent for name in names):
+            return super()._check_company(fnames)
+        leads = self.sudo()
+        by_company = defaultdict(list)
+        for lead in leads:
+            by_company[lead.company_id].append(lead.id)
+        suspects = set()
+        for company, ids in by_company.items():
+            company_leads = leads.browse(ids)
+            for name in names:
+                linked = company_leads[name]
+                if not linked:
+                    continue
+                domain = linked._check_company_domain(company)
+                if not domain:
+                    continue
+                if "company_id" in linked._fields and linked._fields["company_id"].store:
+                    linked.fetch(["company_id"])  # not every column of the linked records
+                wrong = linked - linked.with_context(active_test=False).filtered_domain(domain)
+                if wrong:
+                    suspects.update(company_leads.filtered(lambda lead: lead[name] & wrong).ids)
+        if suspects:
+            return super(CrmLead, self.browse(sorted(suspects)))._check_company(fnames)
+        return None
 
     def action_open_update_assignment(self):
         return {
@@ -244,7 +283,8 @@ class CrmLead(models.Model):
         if user.share:
             raise ValidationError(_("%(user)s is not an internal user and cannot be the "
                                     "colleague of a lead.", user=user.name))
-        foreign = self.filtered(lambda lead: lead.company_id and lead.company_id not in user.company_ids)
+        wrong = self.company_id - user.company_ids
+        foreign = self.filtered(lambda lead: lead.company_id in wrong) if wrong else wrong
         if foreign:
             raise ValidationError(
                 _("%(user)s does not work in company %(company)s and cannot be the colleague "

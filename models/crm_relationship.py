@@ -210,25 +210,32 @@ class CrmRelationship(models.Model):
         if not role:
             raise UserError(_("No relationship role is configured for %(company)s.",
                               company=company.name))
+        # only the two columns needed (not every column of res.partner)
+        partners.fetch(["commercial_partner_id"])
         partners = partners.commercial_partner_id
         if not partners:
             return self.browse()
         user = user or self.env["res.users"]
         if user:
             self._check_rep(user, company)
-        foreign = partners.filtered(lambda p: p.company_id and p.company_id != company)
+        # customers of another company (one query, not a recordset per customer)
+        self.env["res.partner"].flush_model(["company_id"])
+        self.env.cr.execute(
+            "SELECT id FROM res_partner WHERE id = ANY(%s) AND company_id != %s ORDER BY id",
+            [list(partners.ids), company.id])
+        foreign = partners.browse([row[0] for row in self.env.cr.fetchall()])
         if foreign:
             raise ValidationError(
                 _("%(customer)s belongs to company %(other)s and cannot have a rep in "
                   "%(company)s.", customer=foreign[0].display_name,
                   other=foreign[0].company_id.name, company=company.name)
             )
-        current = self.sudo().search([
+        current = self.sudo().search_fetch([
             ("partner_id", "in", partners.ids),
             ("company_id", "=", company.id),
             ("role_id", "=", role.id),
             ("is_current", "=", True),
-        ])
+        ], ["partner_id", "user_id", "is_current"])
         to_end = current.filtered(lambda r: r.user_id != user) if user else current
         unchanged_partners = (current - to_end).partner_id
         unowned = partners - current.partner_id
@@ -237,7 +244,8 @@ class CrmRelationship(models.Model):
         targets = partners - unchanged_partners
         if not targets:
             return self.browse()
-        old_by_partner = {rel.partner_id.id: rel for rel in to_end}
+        # partner id -> (ended relationship id, its rep id), read before the change
+        old_by_partner = {rel.partner_id.id: (rel.id, rel.user_id.id) for rel in to_end}
         to_end._end(reason)
         new = self.browse()
         if user:
@@ -252,7 +260,7 @@ class CrmRelationship(models.Model):
             }
             new = self._insert_current([
                 dict(base_vals, partner_id=partner.id,
-                     previous_id=old_by_partner[partner.id].id
+                     previous_id=old_by_partner[partner.id][0]
                      if partner.id in old_by_partner else None)
                 for partner in targets
             ])
@@ -264,11 +272,14 @@ class CrmRelationship(models.Model):
 
     @api.model
     def _make_changes(self, partners, old_by_partner, user, company, role, source):
-        """Describe a change as a list of dicts, grouped by previous rep."""
+        """Describe a change as a list of dicts, grouped by previous rep.
+
+        :param old_by_partner: partner id -> (ended relationship id, previous rep id)
+        """
         by_old = defaultdict(list)
         for partner_id in partners.ids:
             old = old_by_partner.get(partner_id)
-            by_old[old.user_id.id if old else False].append(partner_id)
+            by_old[old[1] if old else False].append(partner_id)
         Partner, Users = self.env["res.partner"], self.env["res.users"]
         return [
             {"partners": Partner.browse(ids), "old_user": Users.browse(old_id or []),
@@ -312,15 +323,26 @@ class CrmRelationship(models.Model):
             else:
                 selects.append(f"unnest(%s::{sql_type}[])")
                 params.append(values)
+        # the values just inserted are known: the usual ones come back with the
+        # ids and go to the cache (callers read them right away, no fetch)
+        cached = ["is_current"] + [name for name in ("partner_id", "user_id", "company_id",
+                                                      "role_id") if name in columns]
         self.env.cr.execute(
-            "INSERT INTO crm_relationship ({}) SELECT {} RETURNING id".format(
-                ",".join(f'"{name}"' for name in columns), ",".join(selects)),
+            "INSERT INTO crm_relationship ({}) SELECT {} RETURNING id, {}".format(
+                ",".join(f'"{name}"' for name in columns), ",".join(selects),
+                ",".join(f'"{name}"' for name in cached)),
             params,
         )
-        ids = [row[0] for row in self.env.cr.fetchall()]
+        rows = self.env.cr.fetchall()
         self.env["res.partner"].invalidate_model(["relationship_ids", "current_relationship_ids"])
         self.env["res.users"].invalidate_model(["relationship_ids"])
-        return self.browse(ids)
+        records = self.browse([row[0] for row in rows])
+        for index, name in enumerate(cached, start=1):
+            field = self._fields[name]
+            self.env.cache.update(records, field, [
+                field.convert_to_cache(row[index] or False, records) if field.type == "many2one"
+                else row[index] for row in rows])
+        return records
 
     @api.model
     def _after_relationship_change(self, changes):

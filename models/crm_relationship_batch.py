@@ -69,11 +69,15 @@ class CrmRelationshipBatch(models.Model):
         "crm.relationship.batch.item", "batch_id", string="Customers", readonly=True
     )
     chunk_size = fields.Integer(
-        default=2000, required=True,
+        default=5000, required=True,
         help="Customers changed per transaction while the batch runs.",
     )
     items_total = fields.Integer(string="Customers to Change", readonly=True, copy=False)
     items_processed = fields.Integer(string="Processed", readonly=True, copy=False)
+    chunk_next = fields.Integer(
+        string="Next Chunk", readonly=True, copy=False,
+        help="Lowest chunk that may still have pending customers (chunks are applied "
+        "in order, each in one transaction).")
     progress = fields.Float(compute="_compute_progress")
     leads_moved = fields.Integer(readonly=True, copy=False)
     date_started = fields.Datetime(string="Started", readonly=True, copy=False)
@@ -481,7 +485,7 @@ class CrmRelationshipBatch(models.Model):
         total = len(self._pending_item_ids())
         self.sudo().write({
             "state": "queued", "items_total": total + unchanged,
-            "items_processed": unchanged, "error": False,
+            "items_processed": unchanged, "error": False, "chunk_next": 0,
         })
         self.message_post(body=_("Started by %(user)s: %(count)s customer relationship(s) "
                                  "to change.", user=self.env.user.name, count=total))
@@ -556,9 +560,8 @@ class CrmRelationshipBatch(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """
-            SELECT count(*) FROM crm_relationship_batch_item i
-              JOIN crm_relationship_batch b ON b.id = i.batch_id
-             WHERE b.state IN ('queued', 'running') AND i.state = 'pending'
+            SELECT COALESCE(sum(items_total - items_processed), 0)
+              FROM crm_relationship_batch WHERE state IN ('queued', 'running')
             """)
         remaining = self.env.cr.fetchone()[0]
         self.env["ir.cron"]._notify_progress(done=chunks, remaining=remaining)
@@ -591,13 +594,19 @@ class CrmRelationshipBatch(models.Model):
         cr = self.env.cr
         if self.state == "queued":
             self.write({"state": "running", "date_started": fields.Datetime.now()})
+        # chunks are applied in order: start looking at the first unfinished one
+        # (an index range scan, not a scan of the customers already done)
         cr.execute(
-            "SELECT min(chunk) FROM crm_relationship_batch_item "
-            "WHERE batch_id = %s AND state = 'pending'", (self.id,))
-        chunk = cr.fetchone()[0]
-        if chunk is None:
+            """
+            SELECT chunk FROM crm_relationship_batch_item
+             WHERE batch_id = %s AND chunk >= %s AND state = 'pending'
+             ORDER BY chunk LIMIT 1
+            """, (self.id, self.chunk_next))
+        row = cr.fetchone()
+        if row is None:
             self._finish()
             return 0
+        chunk = row[0]
         cr.execute(
             """
             SELECT id, partner_id, company_id, role_id, old_user_id, new_user_id,
@@ -613,7 +622,8 @@ class CrmRelationshipBatch(models.Model):
         env = self._initiator_env()
         Rel = env["crm.relationship"]
         primary = self._primary_role_pairs({key[2] for key in groups})
-        done, skipped, errors = {}, {}, {}
+        done, skipped, errors = set(), {}, {}
+        moved_by_item = Counter()
         leads_total = 0
         for (user_id, role_id, company_id), group in groups.items():
             company = env["res.company"].browse(company_id)
@@ -633,29 +643,29 @@ class CrmRelationshipBatch(models.Model):
                 continue
             try:
                 with cr.savepoint():
-                    new = Rel.with_company(company)._assign(
+                    Rel.with_company(company)._assign(
                         env["res.partner"].browse([i[1] for i in apply]), user, role=role,
                         company=company, source="mass", reason=self.name,
                         extra_vals={"batch_id": self.id},
                     )
-                    new_by_partner = {rel.partner_id.id: rel.id for rel in new}
                     moved = Counter()
                     if self.move_leads and (company_id, role_id) in primary:
                         moved = self._move_leads([i[0] for i in apply], user, company)
                         leads_total += sum(moved.values())
-                    for item in apply:
-                        done[item[0]] = (new_by_partner.get(item[1]), moved[item[0]])
+                    done.update(item[0] for item in apply)
+                    moved_by_item.update(moved)
             except (UserError, ValidationError) as exc:
                 for item in apply:
                     errors[item[0]] = exc.args[0] if exc.args else repr(exc)
-        self._write_item_states(done, skipped, errors)
+        self._write_item_states(done, moved_by_item, skipped, errors)
         self.write({
             "items_processed": self.items_processed + len(items),
             "leads_moved": self.leads_moved + leads_total,
+            "chunk_next": chunk + 1,
         })
         cr.execute(
             "SELECT 1 FROM crm_relationship_batch_item WHERE batch_id = %s "
-            "AND state = 'pending' LIMIT 1", (self.id,))
+            "AND chunk > %s AND state = 'pending' LIMIT 1", (self.id, chunk))
         if not cr.fetchone():
             self._finish()
         return len(items)
@@ -689,18 +699,22 @@ class CrmRelationshipBatch(models.Model):
             ("company_id", "in", [False, company.id])])
         default_team = member_teams[:1]
         same_team_fields = self._lead_fields_kept_by_same_team(Lead)
+        # The leads of the company keep it: the new rep works in the company
+        # (checked by _assign) and the new team is of the company or of none, so
+        # crm's company computation would give the same company back.
+        company_field = [Lead._fields["company_id"]]
         for team, team_leads in leads.grouped("team_id").items():
             new_team = team if team in member_teams else (default_team or team)
             vals = {"user_id": user.id, "team_id": new_team.id}
-            if new_team != team:
-                team_leads.write(vals)
-                continue
-            # Same team: the fields that depend on the Salesperson only through
-            # the team or the stage (stage, predictive lead scoring probability,
-            # prorated revenues...) keep their value; Odoo would recompute them
-            # to the same value. Leads without a stage get one as usual.
-            staged = team_leads.filtered("stage_id")
-            with self.env.protecting(same_team_fields, staged):
+            protect = [(company_field, team_leads.filtered(lambda lead: lead.company_id == company))]
+            if new_team == team:
+                # Same team: the fields that depend on the Salesperson only
+                # through the team or the stage (stage, predictive lead scoring
+                # probability, prorated revenues...) keep their value; Odoo would
+                # recompute them to the same value. Leads without a stage get
+                # one as usual.
+                protect.append((same_team_fields, team_leads.filtered("stage_id")))
+            with self.env.protecting(protect):
                 team_leads.write(vals)
         # Recompute the leads' stored computed fields now, in this context: a
         # later flush (in a context without ``tracking_disable``) would log a
@@ -736,18 +750,19 @@ class CrmRelationshipBatch(models.Model):
         direct = dependents([Lead._fields["user_id"]], stop=(team, stage))
         return [field for field in through_team - direct if field.store and field.compute]
 
-    def _write_item_states(self, done, skipped, errors):
+    def _write_item_states(self, done, moved, skipped, errors):
+        """Record the outcome of a chunk's items, one statement per outcome:
+        done (with the number of leads moved), skipped and errors (with their
+        note)."""
         cr = self.env.cr
         if done:
-            ids = list(done)
+            ids = sorted(done)
             cr.execute(
                 """
-                UPDATE crm_relationship_batch_item i
-                   SET state = 'done', new_relationship_id = v.rel_id, leads_moved = v.leads
-                  FROM unnest(%s::int[], %s::int[], %s::int[]) AS v(id, rel_id, leads)
+                UPDATE crm_relationship_batch_item i SET state = 'done', leads_moved = v.leads
+                  FROM unnest(%s::int[], %s::int[]) AS v(id, leads)
                  WHERE i.id = v.id
-                """,
-                (ids, [done[i][0] for i in ids], [done[i][1] for i in ids]))
+                """, (ids, [moved.get(item_id, 0) for item_id in ids]))
         for state, notes in (("skipped", skipped), ("error", errors)):
             if notes:
                 ids = list(notes)
@@ -841,7 +856,9 @@ class CrmRelationshipBatch(models.Model):
                    rel.id IS NOT NULL
               FROM crm_relationship_batch_item i
               LEFT JOIN crm_relationship rel
-                ON rel.id = i.new_relationship_id AND rel.date_end IS NULL
+                ON rel.batch_id = i.batch_id AND rel.partner_id = i.partner_id
+               AND rel.company_id = i.company_id AND rel.role_id = i.role_id
+               AND rel.date_end IS NULL
              WHERE i.batch_id = %s AND i.state = 'done'
              ORDER BY i.id FOR UPDATE OF i
             """, (self.id,))

@@ -2,7 +2,7 @@
 from collections import Counter
 from unittest.mock import patch
 
-from odoo import fields
+from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
@@ -357,6 +357,38 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         self.assertAlmostEqual(moving.probability, expected, places=2)
         self.assertEqual(staying.automated_probability, 77.0, "same team: not recomputed")
         self.assertEqual({lead: lead.stage_id for lead in leads}, stages)
+        self.assertEqual(leads.company_id, self.company_a, "the leads keep their company")
+
+    def test_lead_company_check_is_set_wise_and_the_same(self):
+        """crm.lead checks linked records' companies per company and field, not per
+        lead; the verdict and the error are Odoo's lead-by-lead ones."""
+        Lead = self.env["crm.lead"].with_context(tracking_disable=True)
+        leads = Lead.create([
+            {"name": f"Check {i}", "company_id": self.company_a.id, "type": "opportunity",
+             "partner_id": self.book[i].id, "user_id": self.associate_a.id,
+             "team_id": self.team_a.id} for i in range(3)])
+        leads._check_company()
+        leads._check_company(["user_id", "team_id"])
+        foreign = self.env["res.partner"].create({"name": "Foreign Customer",
+                                                  "company_id": self.company_b.id})
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE crm_lead SET partner_id = %s WHERE id = %s",
+                            [foreign.id, leads[1].id])
+        leads.invalidate_recordset()
+        with self.assertRaises(UserError) as ours:
+            leads._check_company()
+        with self.assertRaises(UserError) as odoo_own:
+            models.BaseModel._check_company(leads)
+        self.assertIn("Check 1", str(ours.exception))
+        self.assertNotIn("Check 0", str(ours.exception))
+        self.assertEqual(str(ours.exception), str(odoo_own.exception))
+        # a Salesperson of another company only, written on several leads at once
+        (leads[0] | leads[2])._check_company(["user_id"])
+        self.env.cr.execute("UPDATE crm_lead SET user_id = %s WHERE id = %s",
+                            [self.associate_b.id, leads[2].id])
+        leads.invalidate_recordset()
+        with self.assertRaisesRegex(UserError, "Check 2"):
+            (leads[0] | leads[2])._check_company(["user_id"])
 
     def test_leads_stay_when_unchecked(self):
         leads = self._leads()
