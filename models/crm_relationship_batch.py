@@ -307,13 +307,16 @@ class CrmRelationshipBatch(models.Model):
                 + (", …" if len(partners) > NAMED else "")))
         return problems
 
-    def _open_lead_rows(self, item_ids):
+    def _open_lead_rows(self, item_ids, company_ids=None):
         """Open leads/opportunities that move with the given pending items:
         (lead id, item id), for items of the company's Salesperson role, leads of
-        the customer (or its contacts) in that company held by the previous rep."""
+        the customer (or its contacts) in that company held by the previous rep.
+
+        :param company_ids: the items' companies, when the caller knows them
+        """
         if not item_ids:
             return []
-        pairs = self._primary_role_pairs(self._item_companies(item_ids))
+        pairs = self._primary_role_pairs(company_ids or self._item_companies(item_ids))
         self.env["crm.lead"].flush_model(["user_id", "partner_id", "company_id", "active",
                                           "stage_id"])
         self.env.cr.execute(
@@ -334,10 +337,16 @@ class CrmRelationshipBatch(models.Model):
         )
         return self.env.cr.fetchall()
 
-    def _item_companies(self, item_ids):
-        self.env.cr.execute(
-            "SELECT DISTINCT company_id FROM crm_relationship_batch_item WHERE id = ANY(%s)",
-            (list(item_ids),))
+    def _item_companies(self, item_ids=None):
+        """Companies of the given items, or of the batch's pending items."""
+        if item_ids is None:
+            self.env.cr.execute(
+                "SELECT DISTINCT company_id FROM crm_relationship_batch_item "
+                "WHERE batch_id = %s AND state = 'pending'", (self.id,))
+        else:
+            self.env.cr.execute(
+                "SELECT DISTINCT company_id FROM crm_relationship_batch_item WHERE id = ANY(%s)",
+                (list(item_ids),))
         return [row[0] for row in self.env.cr.fetchall()]
 
     def _pending_item_ids(self):
@@ -415,8 +424,8 @@ class CrmRelationshipBatch(models.Model):
                     unchanged=_("%(count)s already with their new rep (unchanged).",
                                 count=line.preview_unchanged)
                     if line.preview_unchanged else ""))
-        companies = self.env["res.company"].browse(self._item_companies(
-            self._pending_item_ids()) or self.company_id.ids)
+        companies = self.env["res.company"].browse(self._item_companies()
+                                                   or self.company_id.ids)
         policies = dict(self.env["res.company"]._fields["task_follow_policy"]
                         ._description_selection(self.env))
         moves = [
@@ -687,7 +696,7 @@ class CrmRelationshipBatch(models.Model):
 
         :return: Counter item id -> leads moved
         """
-        rows = self._open_lead_rows(item_ids)
+        rows = self._open_lead_rows(item_ids, company.ids)
         if not rows:
             return Counter()
         Lead = self.env["crm.lead"].with_user(self.user_id).sudo().with_context(
