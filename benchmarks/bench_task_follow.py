@@ -42,15 +42,17 @@ def main():
             ])
         env.flush_all()
         mails_before = env["mail.mail"].search_count([])
+        # the policy override is a server-side context value (a client cannot send it)
+        from odoo.addons.crm_relationship_manager.server_context import ServerFlag
         # 'all' first: the N*K activities move to users[1] ...
         t_all = timed(env, lambda: partners.with_context(
-            crm_task_follow_policy="all").write({"user_id": users[1].id}))
+            crm_task_follow_policy=ServerFlag("all")).write({"user_id": users[1].id}))
         moved = env["mail.activity"].search_count([("user_id", "=", users[1].id)])
         t_mails = timed(env, lambda: env["crm.task.follow.handover"]._cron_send_mails())
         mails = env["mail.mail"].search_count([]) - mails_before
         # ... then 'none' from users[1] (who now has them) to users[2]: nothing moves
         t_none = timed(env, lambda: partners.with_context(
-            crm_task_follow_policy="none").write({"user_id": users[2].id}))
+            crm_task_follow_policy=ServerFlag("none")).write({"user_id": users[2].id}))
         kept = env["mail.activity"].search_count([("user_id", "=", users[1].id)])
         assert moved == kept == args.count * args.activities, (moved, kept)
         assert mails == args.count, mails

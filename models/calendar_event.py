@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from ..server_context import SERVER
 from .mail_activity import MANUAL_KEY
 
 
@@ -42,5 +43,5 @@ class CalendarEvent(models.Model):
 
     def web_save(self, vals, specification, next_id=None):
         # a meeting created in the calendar by a user: its activity is manual
-        return super(CalendarEvent, self.with_context(**{MANUAL_KEY: True})).web_save(
+        return super(CalendarEvent, self.with_context(**{MANUAL_KEY: SERVER})).web_save(
             vals, specification, next_id=next_id)

@@ -4,6 +4,8 @@ from collections import defaultdict
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..server_context import server_value
+
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
@@ -138,7 +140,7 @@ class CrmLead(models.Model):
         policy once per write to the leads whose Salesperson changed.
         ``crm_task_follow_skip`` skips it (a relationship change moving the
         account's leads applies the policy itself)."""
-        if "user_id" not in vals or self.env.context.get("crm_task_follow_skip"):
+        if "user_id" not in vals or server_value(self.env.context, "crm_task_follow_skip"):
             return super().write(vals)
         previous = {lead.id: lead.user_id for lead in self}
         res = super().write(vals)
@@ -223,10 +225,14 @@ class CrmLead(models.Model):
     def _search_crm_rm_shared(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Unsupported search on Shared with Another Company."))
-        offers = self.env["crm.lead.offer"].sudo().search_fetch(
-            [("state", "=", "accepted")], ["lead_id", "to_lead_id"])
-        ids = (offers.lead_id | offers.to_lead_id).ids
-        return [("id", "in" if (operator == "=") == value else "not in", ids)]
+        # sub-selects, not the ids of every accepted offer in the database
+        Offer = self.env["crm.lead.offer"].sudo()
+        accepted = [("state", "=", "accepted")]
+        offering = Offer._search(accepted + [("lead_id", "!=", False)]).subselect("lead_id")
+        receiving = Offer._search(accepted + [("to_lead_id", "!=", False)]).subselect("to_lead_id")
+        if (operator == "=") == value:
+            return ["|", ("id", "in", offering), ("id", "in", receiving)]
+        return [("id", "not in", offering), ("id", "not in", receiving)]
 
     @api.constrains("user_id")
     def _check_user_id_active(self):
@@ -333,12 +339,9 @@ class CrmLead(models.Model):
 
     def _crm_rm_group_by_colleague(self, exclude=None):
         """{colleague: leads} of the active colleagues of these leads but ``exclude``."""
-        groups = defaultdict(lambda: self.browse())
-        for lead in self:
-            colleague = lead.user_id
-            if colleague and colleague != exclude and colleague.active:
-                groups[colleague] |= lead
-        return groups
+        return self.filtered(
+            lambda lead: lead.user_id and lead.user_id != exclude and lead.user_id.active
+        ).grouped("user_id")
 
     def _crm_rm_notify_colleague(self, body, subject, summary):
         """Tell each lead's colleague (inbox or e-mail, per their preference) about
@@ -484,6 +487,7 @@ UI_CREATE = "crm_rm_ui_create"
 NO_ROTATION = "crm_rotation_skip"
 # The website form / integration key a pool may be restricted to.
 CHANNEL = "crm_rotation_channel"
+ROTATION_FIELDS = {"rotation_pool_id", "rotation_covered_user_id", "rotation_reason"}
 
 
 class CrmLeadRotation(models.Model):
@@ -530,8 +534,23 @@ class CrmLeadRotation(models.Model):
             message = _("%(message)s %(note)s", message=message, note=self._rotation_note())
         return message
 
+    def _check_rotation_vals(self, vals_list):
+        """What the rotation decided is set by the pool only (readonly in the
+        form is just a hint): a client cannot claim a lead came from a pool."""
+        if self.env.su:
+            return
+        for vals in vals_list:
+            if given := ROTATION_FIELDS & set(vals):
+                raise AccessError(_("These lead fields are set by the rotation pools: "
+                                    "%(fields)s.", fields=", ".join(sorted(given))))
+
+    def write(self, vals):
+        self._check_rotation_vals([vals])
+        return super().write(vals)
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_rotation_vals(vals_list)
         ctx = self.env.context
         # default_user_id=False is no salesperson: Odoo's mail gateway sets it so
         # that e-mail leads are assigned automatically (crm.lead.message_new)

@@ -4,6 +4,8 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..server_context import SERVER
+
 RELATIONSHIP_SOURCES = [
     ("odoo", "Created in Odoo"),
     ("import", "Imported from an external system"),
@@ -14,6 +16,11 @@ RELATIONSHIP_SOURCES = [
 
 # Fields of a relationship that are history: they never change once written.
 IMMUTABLE_FIELDS = {"partner_id", "company_id", "role_id", "date_start", "source", "changed_by_id"}
+# What a caller may give when creating a relationship; the rest (dates, current
+# flag, previous relationship, batch...) is the model's own bookkeeping.
+CREATE_FIELDS = {"partner_id", "user_id", "company_id", "role_id", "source", "reason"}
+# What a caller may write besides a new rep (user_id) or an end (date_end).
+ANNOTATION_FIELDS = {"reason", "end_reason"}
 # Context key set while the addon itself writes the Salesperson, so that the
 # partner write does not loop back into a relationship change.
 NO_SYNC = "crm_rel_no_sync"
@@ -400,7 +407,7 @@ class CrmRelationship(models.Model):
         contacts = self.env["res.partner"].sudo().with_context(active_test=False).search(
             [("commercial_partner_id", "in", partners.ids)]
         )
-        contacts.with_company(company).with_context(**{NO_SYNC: True}).write(
+        contacts.with_company(company).with_context(**{NO_SYNC: SERVER}).write(
             {"user_id": user.id or False}
         )
 
@@ -409,8 +416,6 @@ class CrmRelationship(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        if self.env.context.get("crm_rel_internal"):
-            return super().create(vals_list)
         groups = defaultdict(list)
         Partner = self.env["res.partner"]
         for vals in vals_list:
@@ -419,6 +424,10 @@ class CrmRelationship(models.Model):
                                   "assigning another rep."))
             if not vals.get("partner_id") or not vals.get("user_id"):
                 raise ValidationError(_("A relationship needs a customer and a rep."))
+            if not self.env.su and (bookkeeping := set(vals) - CREATE_FIELDS):
+                raise UserError(_("These relationship fields are set by the system and "
+                                  "cannot be given: %(fields)s.",
+                                  fields=", ".join(sorted(bookkeeping))))
             company_id = vals.get("company_id") or self.env.company.id
             role_id = vals.get("role_id") or (
                 self.env["res.company"].browse(company_id)._get_relationship_primary_role().id
@@ -447,8 +456,6 @@ class CrmRelationship(models.Model):
         return result
 
     def write(self, vals):
-        if self.env.context.get("crm_rel_internal"):
-            return super().write(vals)
         if forbidden := IMMUTABLE_FIELDS & set(vals):
             raise UserError(
                 _("Relationships are history and cannot be rewritten (%(fields)s); "
@@ -460,6 +467,10 @@ class CrmRelationship(models.Model):
         if (new_user_id is not None or ending) and self.filtered(lambda r: not r.is_current):
             raise UserError(_("Ended relationships are history and cannot be changed."))
         if vals:
+            if not self.env.su and (bookkeeping := set(vals) - ANNOTATION_FIELDS):
+                raise UserError(_("These relationship fields are set by the system and "
+                                  "cannot be written: %(fields)s.",
+                                  fields=", ".join(sorted(bookkeeping))))
             # free-text fields only (reason, end reason): managers, or the rep
             if not (self.env.su or self._is_relationship_manager()) and self.filtered(
                 lambda r: r.user_id != self.env.user

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..server_context import SERVER
 from .crm_relationship_batch_line import distribute
 
 _logger = logging.getLogger(__name__)
@@ -26,6 +27,13 @@ BATCH_STATES = [
 CRON_TIME_BUDGET = 60
 # Customers named in an error message, at most.
 NAMED = 5
+# Fields the batch maintains itself: no client may write them (readonly in a
+# view is only a hint); the batch writes them as the system.
+SYSTEM_FIELDS = {
+    "user_id", "state", "items_total", "items_processed", "chunk_next", "leads_moved",
+    "date_started", "date_done", "error", "problems", "preview_done", "preview_leads",
+    "preview_activities", "preview_meetings", "preview_html", "summary_html", "item_ids",
+}
 
 
 class CrmRelationshipBatch(models.Model):
@@ -89,8 +97,8 @@ class CrmRelationshipBatch(models.Model):
                                    copy=False)
     preview_activities = fields.Integer(string="Open Activities", readonly=True, copy=False)
     preview_meetings = fields.Integer(string="Future Meetings", readonly=True, copy=False)
-    preview_html = fields.Html(string="Preview", readonly=True, copy=False, sanitize=False)
-    summary_html = fields.Html(string="Summary", readonly=True, copy=False, sanitize=False)
+    preview_html = fields.Html(string="Preview", readonly=True, copy=False)
+    summary_html = fields.Html(string="Summary", readonly=True, copy=False)
 
     @api.depends("items_total", "items_processed")
     def _compute_progress(self):
@@ -102,9 +110,21 @@ class CrmRelationshipBatch(models.Model):
     # ------------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------------
+    def _check_system_fields(self, vals_list, creating=False):
+        if self.env.su:
+            return
+        # on create, the initiator and the draft state are set below anyway
+        system = SYSTEM_FIELDS - {"user_id", "state"} if creating else SYSTEM_FIELDS
+        for vals in vals_list:
+            if forbidden := system & set(vals):
+                raise AccessError(_("These fields of a mass reassignment are maintained by "
+                                    "the batch itself: %(fields)s.",
+                                    fields=", ".join(sorted(forbidden))))
+
     @api.model_create_multi
     def create(self, vals_list):
         self._check_manager_rights()
+        self._check_system_fields(vals_list, creating=True)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code(
@@ -116,12 +136,16 @@ class CrmRelationshipBatch(models.Model):
         return batches
 
     def write(self, vals):
-        if not self.env.su:
-            self._check_manager_rights()
-            locked = set(vals) - {"message_main_attachment_id"}
-            if locked and self.filtered(lambda b: b.state != "draft"):
-                raise UserError(_("Only a draft batch can be changed."))
-        return super().write(vals)
+        if self.env.su:
+            return super().write(vals)
+        self._check_manager_rights()
+        self._check_system_fields([vals])
+        locked = set(vals) - {"message_main_attachment_id"}
+        if locked and self.filtered(lambda b: b.state != "draft"):
+            raise UserError(_("Only a draft batch can be changed."))
+        res = super().write(vals)
+        self._check_manager_rights()  # the new values too (e.g. another company)
+        return res
 
     def unlink(self):
         self._check_manager_rights()
@@ -573,8 +597,11 @@ class CrmRelationshipBatch(models.Model):
               FROM crm_relationship_batch WHERE state IN ('queued', 'running')
             """)
         remaining = self.env.cr.fetchone()[0]
+        # with progress reported, Odoo's cron runs the job again at once while work
+        # remains; a run that did nothing (e.g. a batch locked by another worker),
+        # or a call outside a cron job, leaves a trigger instead
         self.env["ir.cron"]._notify_progress(done=chunks, remaining=remaining)
-        if remaining:
+        if remaining and not (chunks and self.env.context.get("ir_cron_progress_id")):
             self.env.ref("crm_relationship_manager.ir_cron_crm_relationship_batch")._trigger()
         return chunks
 
@@ -700,7 +727,7 @@ class CrmRelationshipBatch(models.Model):
         if not rows:
             return Counter()
         Lead = self.env["crm.lead"].with_user(self.user_id).sudo().with_context(
-            crm_task_follow_skip=True, tracking_disable=True, mail_notrack=True)
+            crm_task_follow_skip=SERVER, tracking_disable=True, mail_notrack=True)
         leads = Lead.browse([r[0] for r in rows])
         teams = self.env["crm.team"].sudo()
         member_teams = teams.search([
@@ -934,15 +961,16 @@ class CrmRelationshipBatch(models.Model):
         }
 
     def _move_back_leads(self, rows, old_user, company):
-        """Open leads of the customers now held by the batch's new rep go back."""
-        partner_ids = [r[1] for r in rows]
-        new_user_ids = {r[5] for r in rows}
-        leads = self.env["crm.lead"].sudo().with_context(
-            crm_task_follow_skip=True, tracking_disable=True, mail_notrack=True,
-        ).search([
-            ("partner_id.commercial_partner_id", "in", partner_ids),
-            ("company_id", "=", company.id), ("user_id", "in", list(new_user_ids)),
-            "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),
-        ])
-        leads.write({"user_id": old_user.id})
-        leads.flush_recordset()  # no tracking message per lead (see _move_leads)
+        """Open leads of the customers now held by the batch's new reps go back,
+        through the same lead move as any relationship change (same matching as
+        the forward move: leads of the company or of none)."""
+        Rel = self.env["crm.relationship"].sudo().with_context(
+            tracking_disable=True, mail_notrack=True)
+        Partner, Users = self.env["res.partner"], self.env["res.users"]
+        by_new_user = defaultdict(list)
+        for row in rows:
+            by_new_user[row[5]].append(row[1])
+        for new_user_id, partner_ids in by_new_user.items():
+            leads = Rel._move_open_leads(Partner.browse(partner_ids), Users.browse(new_user_id),
+                                         old_user, company)
+            leads.flush_recordset()  # no tracking message per lead (see _move_leads)

@@ -225,8 +225,11 @@ class CrmRelationshipBatchLine(models.Model):
         return lines
 
     def write(self, vals):
-        self.batch_id._check_editable()
-        return super().write(vals)
+        batches = self.batch_id
+        batches._check_editable()
+        res = super().write(vals)
+        (batches | self.batch_id)._check_editable()  # also the batch it moved to
+        return res
 
     def unlink(self):
         self.batch_id._check_editable()

@@ -40,8 +40,11 @@ class CrmRelationshipBatchTarget(models.Model):
         return targets
 
     def write(self, vals):
-        self.line_id.batch_id._check_editable()
-        return super().write(vals)
+        batches = self.line_id.batch_id
+        batches._check_editable()
+        res = super().write(vals)
+        (batches | self.line_id.batch_id)._check_editable()  # also the batch it moved to
+        return res
 
     def unlink(self):
         self.line_id.batch_id._check_editable()

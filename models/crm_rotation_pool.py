@@ -6,6 +6,8 @@ from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, email_normalize_all
 
+from ..server_context import SERVER
+
 ROTATION_REASONS = [
     ("sticky", "Sticky: the customer's rep"),
     ("rotation", "Rotation"),
@@ -369,9 +371,18 @@ class CrmRotationPool(models.Model):
         Company = self.env["res.company"].sudo()
         channel = ctx.get("crm_rotation_channel") or None
         requests = {}
+        # one prefetch set for all the leads' teams and customers (their companies
+        # are read in one query, not one per lead)
+        team_prefetch = Team.browse({vals.get("team_id") or ctx.get("default_team_id")
+                                     for vals in vals_list} - {None, False})._prefetch_ids
+        partner_prefetch = Partner.browse(
+            {vals.get("partner_id") or ctx.get("default_partner_id") for vals in vals_list}
+            - {None, False})._prefetch_ids
         for index, vals in enumerate(vals_list):
-            team = Team.browse(vals.get("team_id") or ctx.get("default_team_id") or [])
-            partner = Partner.browse(vals.get("partner_id") or ctx.get("default_partner_id") or [])
+            team = Team.browse(vals.get("team_id") or ctx.get("default_team_id") or []
+                               ).with_prefetch(team_prefetch)
+            partner = Partner.browse(vals.get("partner_id") or ctx.get("default_partner_id") or []
+                                     ).with_prefetch(partner_prefetch)
             company = Company.browse(vals.get("company_id") or ctx.get("default_company_id") or [])
             company = company or team.company_id or partner.company_id or self.env.company
             source = self.env["utm.source"].browse(
@@ -699,7 +710,7 @@ class CrmRotationPool(models.Model):
                                 ("company_id", "=", company.id), ("role_id", "=", role.id),
                                 ("is_current", "=", True)]).partner_id
             if partners - owned:
-                Rel.with_company(company).with_context(crm_task_follow_skip=True)._assign(
+                Rel.with_company(company).with_context(crm_task_follow_skip=SERVER)._assign(
                     partners - owned, user, role=role, company=company, source="rotation",
                     reason=_("Rotation pool"), check_rights=False)
 

@@ -11,8 +11,11 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
+from ..server_context import SERVER, server_value
+
 TASK_FOLLOW_POLICIES = ("none", "automated", "all")
-# Context keys (see the hook's docstring in crm_relationship.py)
+# Context keys (see the hook's docstring in crm_relationship.py), honoured only
+# when server code set them (server_context.ServerFlag values)
 POLICY_KEY = "crm_task_follow_policy"
 SKIP_KEY = "crm_task_follow_skip"
 BODY_VIEW = "crm_relationship_manager.task_follow_handover_body"
@@ -28,8 +31,9 @@ class CrmTaskFollow(models.AbstractModel):
     @api.model
     def _task_follow_policy(self, company):
         """The policy that applies to a change in ``company`` ('none', 'automated', 'all')."""
-        policy = self.env.context.get(POLICY_KEY)
+        policy = server_value(self.env.context, POLICY_KEY)
         if policy:
+            policy = str(policy)
             if policy not in TASK_FOLLOW_POLICIES:
                 raise UserError(
                     _("Unknown task-follow policy %(policy)s; use one of %(policies)s.",
@@ -45,7 +49,7 @@ class CrmTaskFollow(models.AbstractModel):
     def _apply_relationship_changes(self, changes):
         """Apply the policy to relationship changes (see
         ``crm.relationship._after_relationship_change`` for ``changes``)."""
-        if self.env.context.get(SKIP_KEY):
+        if server_value(self.env.context, SKIP_KEY):
             return
         moves = []
         for change in changes:
@@ -181,7 +185,10 @@ class CrmTaskFollow(models.AbstractModel):
     def _subscribe(self, model, res_ids, partner):
         """Make ``partner`` (an internal user's) follow the records, with the default
         subtypes, as Odoo does when an activity is assigned; existing followers
-        are kept as they are. Two statements instead of one ORM create per record."""
+        are kept as they are. ``_message_subscribe`` would do the same through
+        the ORM (a subscription read and one ``create`` of every follower with its
+        subtypes); a mass reassignment subscribes a rep to 150,000 records at once,
+        so it is two set-wise statements here."""
         subtype_ids, _internal, _external = self.env["mail.message.subtype"].sudo(
         )._default_subtypes(model)
         self.env["mail.followers"].flush_model()
@@ -220,7 +227,7 @@ class CrmTaskFollow(models.AbstractModel):
             new_partner = new_user.sudo().partner_id
             events.with_context(
                 dont_notify=True, no_mail_to_attendees=True, mail_notrack=True,
-                mail_create_nosubscribe=True, **{SKIP_KEY: True},
+                mail_create_nosubscribe=True, **{SKIP_KEY: SERVER},
             ).write({
                 "user_id": new_user.id,
                 "partner_ids": [(3, old_partner.id), (4, new_partner.id)],
@@ -252,7 +259,7 @@ class CrmTaskFollow(models.AbstractModel):
             "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),
         ])
         if leads:
-            leads.with_context(**{SKIP_KEY: True}).write({"user_id": new_user.id})
+            leads.with_context(**{SKIP_KEY: SERVER}).write({"user_id": new_user.id})
         return leads
 
     # ------------------------------------------------------------------
@@ -374,23 +381,28 @@ class CrmTaskFollow(models.AbstractModel):
         :param groups: {(old_user, new_user, company): [lead ids]}
         """
         moves = []
+        groups = {key: lead_ids for key, lead_ids in groups.items()
+                  if self._task_follow_policy(key[2]) != "none"}
+        if not groups:
+            return
+        # the accounts of all the leads at once (not one query per group)
+        self.env["crm.lead"].flush_model(["partner_id"])
+        self.env.cr.execute(
+            """
+            SELECT l.id, COALESCE(p.commercial_partner_id, 0)
+              FROM crm_lead l
+         LEFT JOIN res_partner p ON p.id = l.partner_id
+             WHERE l.id = ANY(%s)
+            """,
+            [[lead_id for lead_ids in groups.values() for lead_id in lead_ids]],
+        )
+        # account 0: a lead without customer is its own "account"
+        account_of = {lead_id: account_id or -lead_id
+                      for lead_id, account_id in self.env.cr.fetchall()}
         for (old_user, new_user, company), lead_ids in groups.items():
             policy = self._task_follow_policy(company)
-            if policy == "none":
-                continue
-            self.env["crm.lead"].flush_model(["partner_id"])
-            self.env.cr.execute(
-                """
-                SELECT l.id, COALESCE(p.commercial_partner_id, 0)
-                  FROM crm_lead l
-             LEFT JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.id = ANY(%s)
-                """,
-                [lead_ids],
-            )
-            # account 0: a lead without customer is its own "account"
             scope = {"records": {"crm.lead": {
-                lead_id: account_id or -lead_id for lead_id, account_id in self.env.cr.fetchall()
+                lead_id: account_of[lead_id] for lead_id in lead_ids if lead_id in account_of
             }}}
             moves.append(self._task_follow_move(scope, old_user, new_user, company, policy))
         self._task_follow_notify(moves)

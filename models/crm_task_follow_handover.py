@@ -47,16 +47,22 @@ class CrmTaskFollowHandover(models.Model):
     def _cron_send_mails(self, limit=None):
         """Write the queued handover e-mails (one per rep and account) and empty the queue."""
         handovers = self.sudo().search([], limit=limit)
-        Activity = self.env["mail.activity"].sudo()
+        # every queued activity at once (not one existence check per row): only
+        # what is still open and still assigned to the receiving rep is sent
+        all_ids = {act_id for handover in handovers
+                   for act_id, _account in handover.activity_data or []}
+        alive = self.env["mail.activity"].sudo().browse(all_ids).exists().filtered("active")
+        alive.fetch(["res_model", "res_id", "user_id"])
+        alive_by_id = {activity.id: activity for activity in alive}
         moves = []
         for handover in handovers:
             data = dict(handover.activity_data or [])
-            # only what is still open and still assigned to the receiving rep
-            activities = Activity.browse(list(data)).exists().filtered(
-                lambda a, u=handover.new_user_id: a.active and a.user_id == u)
+            user = handover.new_user_id
+            activities = [alive_by_id[act_id] for act_id in data
+                          if act_id in alive_by_id and alive_by_id[act_id].user_id == user]
             moves.append({
                 "old_user": handover.old_user_id,
-                "new_user": handover.new_user_id,
+                "new_user": user,
                 "company": handover.company_id,
                 "changed_by": handover.create_uid,
                 "activities": {a.id: (a.res_model, a.res_id, data[a.id]) for a in activities},

@@ -7,10 +7,12 @@ rules, server actions) but leaves it false for activity plans, imports and
 plain ``create`` calls (XML-RPC/JSON-RPC, other modules' code). Here an activity
 is manual only when a user scheduled it in the UI: the activity form
 (``web_save``), the Schedule Activity dialog and a meeting created in the
-calendar. Those paths set the context key ``MANUAL_KEY``; everything else is
-automated.
+calendar. Those paths set the context key ``MANUAL_KEY`` (a server flag: a
+client cannot send it); everything else is automated.
 """
-from odoo import _, api, models
+from odoo import api, models
+
+from ..server_context import SERVER, server_value
 
 MANUAL_KEY = "crm_rm_activity_manual"
 
@@ -20,7 +22,7 @@ class MailActivity(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        manual = self.env.context.get(MANUAL_KEY) and not self.env.context.get("import_file")
+        manual = server_value(self.env.context, MANUAL_KEY) and not self.env.context.get("import_file")
         if not manual:
             vals_list = [dict(vals, automated=True) for vals in vals_list]
         activities = super().create(vals_list)
@@ -30,7 +32,7 @@ class MailActivity(models.Model):
 
     def web_save(self, vals, specification, next_id=None):
         # the activity form of the web client: scheduled by hand
-        return super(MailActivity, self.with_context(**{MANUAL_KEY: True})).web_save(
+        return super(MailActivity, self.with_context(**{MANUAL_KEY: SERVER})).web_save(
             vals, specification, next_id=next_id)
 
     def unlink(self):

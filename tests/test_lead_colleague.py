@@ -5,6 +5,7 @@ from unittest.mock import patch
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import RelationshipCase
 
@@ -83,6 +84,20 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
             lead.write({"colleague_id": self.associate_a.id, "user_id": self.associate_a2.id})
         self.assertFalse(lead.user_id)
 
+    def test_colleague_of_another_company_never_moves_the_lead(self):
+        """Without a team, Odoo would move a lead to its new Salesperson's company;
+        a colleague of another company is refused instead (user of both companies)."""
+        lead = self.env["crm.lead"].create({
+            "name": "No team", "company_id": self.company_a.id, "team_id": False,
+            "user_id": self.associate_a.id})
+        as_admin = lead.with_user(self.admin).with_context(
+            allowed_company_ids=[self.company_a.id, self.company_b.id])
+        with self.assertRaisesRegex(ValidationError, "does not work in company"):
+            with self.env.cr.savepoint():
+                as_admin.write({"colleague_id": self.associate_b.id})
+        lead.invalidate_recordset()
+        self.assertEqual((lead.company_id, lead.user_id), (self.company_a, self.associate_a))
+
     def test_colleague_bad_users_refused(self):
         lead = self.lead_a.with_user(self.manager_a)
         for user, message in ((self.archived, "is archived"),
@@ -99,10 +114,14 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         self.assertFalse(self.env["crm.lead"].search([("name", "=", "X")]))
 
     def test_colleague_field_domain(self):
-        Lead = self.env["crm.lead"].with_user(self.manager_a)
-        domain = Lead._fields["colleague_id"].domain
-        self.assertIn("company_ids", domain)
-        self.assertIn("share", domain)
+        """The Colleague dropdown of a company A lead offers A's internal users only."""
+        domain = safe_eval(self.env["crm.lead"]._fields["colleague_id"].domain, {
+            "company_id": self.company_a.id, "current_company_id": self.company_a.id})
+        offered = self.env["res.users"].with_user(self.manager_a).search(domain)
+        self.assertIn(self.associate_a2, offered)
+        self.assertNotIn(self.associate_b, offered, "a user of company B only")
+        self.assertNotIn(self.portal, offered, "not an internal user")
+        self.assertNotIn(self.archived, offered)
 
     def test_ui_creation_sets_creator_and_context(self):
         seen = []
@@ -149,6 +168,13 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
             [("crm_rm_shared", "=", True)])
         self.assertIn(self.lead_a, shared_a)
         self.assertNotIn(self.lead_b, shared_a)
+        alone = self.env["crm.lead"].with_user(self.manager_a).create({"name": "Alone"})
+        self.assertIn(alone, self.env["crm.lead"].with_user(self.manager_a).search(
+            [("crm_rm_shared", "=", False)]))
+        self.assertNotIn(alone, shared_a | self.env["crm.lead"].with_user(self.manager_a).search(
+            [("crm_rm_shared", "!=", False)]))
+        self.assertNotIn(self.lead_a, self.env["crm.lead"].with_user(self.manager_a).search(
+            [("crm_rm_shared", "=", False)]))
         self.lead_b.with_user(self.associate_b).colleague_id = False
         unassigned = Lead.search([("colleague_id", "=", False), ("crm_rm_my_company", "=", True)])
         self.assertIn(self.lead_b, unassigned)

@@ -173,7 +173,7 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         self.assertEqual(batch.item_ids.partner_id, new, "commercial entities of the company "
                          "only: the contact counts as its company, company B's customer is out")
         self.assertNotIn(other_company, batch.item_ids.partner_id)
-        self.assertTrue(contact)
+        self.assertNotIn(contact, batch.item_ids.partner_id)
         self.assertEqual(self.preview_counts(batch), {"Rm Assoc A2": 3, "Rm Rep D": 2})
         item0 = batch.item_ids.filtered(lambda i: i.partner_id == new[0])
         self.assertEqual(item0.old_user_id, self.rep_c)
@@ -659,7 +659,7 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
             batch.with_user(self.manager_a).write({"move_leads": False})
         with self.assertRaisesRegex(UserError, "already started"):
             batch.with_user(self.manager_a).action_start()
-        with self.assertRaises(UserError):
+        with self.assertRaisesRegex(UserError, "Only draft batches"):
             batch.with_user(self.manager_a).unlink()
 
     def test_user_form_entry_point(self):
@@ -678,6 +678,43 @@ class TestRelationshipBatchRpc(BatchMixin, RelationshipHttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.setup_batch_data()
+
+    def test_system_fields_and_other_companies_refused_over_rpc(self):
+        """What the batch maintains (state, initiator, preview, progress...) and the
+        company or batch a record belongs to after a write are checked on the
+        server, whatever the form shows as read-only."""
+        batch = self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])])
+        for vals in ({"preview_html": "<img src=x onerror=alert(1)>"}, {"state": "queued"},
+                     {"user_id": self.admin.id}, {"items_processed": 5}):
+            self.assertRpcFault("AccessError", self.manager_a, "crm.relationship.batch",
+                                "write", [batch.id], vals, message="maintained by the batch")
+        self.assertRpcFault("AccessError", self.manager_a, "crm.relationship.batch", "create",
+                            [{"summary_html": "<p>fake</p>"}], message="maintained by the batch")
+        # (refused here already when company B is read)
+        self.assertRpcFault("AccessError", self.manager_a, "crm.relationship.batch", "write",
+                            [batch.id], {"company_id": self.company_b.id})
+        # a user of both companies working in A only: the new company is checked too
+        own = self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])], user=self.admin)
+        self.assertRpcFault("AccessError", self.admin, "crm.relationship.batch", "write",
+                            [own.id], {"company_id": self.company_b.id},
+                            context={"allowed_company_ids": [self.company_a.id]},
+                            message="not one of your allowed companies")
+        own.invalidate_recordset()
+        self.assertEqual(own.company_id, self.company_a)
+        started = self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])])
+        started.action_start()
+        self.assertRpcFault("UserError", self.manager_a, "crm.relationship.batch.line", "write",
+                            batch.line_ids.ids, {"batch_id": started.id},
+                            message="Only a draft batch")
+        self.assertRpcFault("UserError", self.manager_a, "crm.relationship.batch.target",
+                            "write", batch.line_ids.target_ids.ids,
+                            {"line_id": started.line_ids.id}, message="Only a draft batch")
+        self.env.invalidate_all()
+        self.assertEqual((batch.state, batch.user_id, batch.company_id, batch.items_processed),
+                         ("draft", self.manager_a, self.company_a, 0))
+        self.assertFalse(batch.preview_html)
+        self.assertEqual(len(started.line_ids), 1)
+        self.assertEqual(len(started.line_ids.target_ids), 1)
 
     def test_rpc_permissions_and_start(self):
         line = {"kind": "rep", "source_user_id": self.associate_a.id,

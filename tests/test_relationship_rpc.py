@@ -33,6 +33,36 @@ class TestRelationshipRpc(RelationshipHttpCase):
         self.assertEqual(self.current(self.customer_a), self.rel_a)
         self.assertTrue(self.rel_a.is_current)
 
+    def test_client_context_cannot_bypass_rights(self):
+        """Context keys of the addon's own code do nothing when a client sends them."""
+        self.assertRpcFault("AccessError", self.associate_a, "crm.relationship", "write",
+                            [self.rel_a.id], {"user_id": self.associate_a.id},
+                            context={"crm_rel_internal": True})
+        self.assertRpcFault("AccessError", self.associate_a, "res.partner", "write",
+                            [self.customer_a.id], {"user_id": self.associate_a.id},
+                            context={"crm_rel_no_sync": True},
+                            message="where you are the current rep")
+        self.env.invalidate_all()
+        self.assertEqual(self.current(self.customer_a), self.rel_a)
+        self.assertEqual(self.customer_a.with_company(self.company_a).user_id, self.associate_a2)
+
+    def test_history_bookkeeping_cannot_be_written(self):
+        """The rep may annotate their relationship, never rewrite its history."""
+        for vals in ({"is_current": False}, {"batch_id": False},
+                     {"previous_id": self.rel_shared_a.id},
+                     {"ended_by_id": self.associate_a2.id}):
+            self.assertRpcFault("UserError", self.associate_a2, "crm.relationship", "write",
+                                [self.rel_a.id], vals, message="set by the system")
+        self.rpc(self.associate_a2, "crm.relationship", "write", [self.rel_a.id],
+                 {"reason": "Met at the fair"})
+        self.assertRpcFault("UserError", self.manager_a, "crm.relationship", "create",
+                            [{"partner_id": self.customer_a.id, "user_id": self.associate_a.id,
+                              "date_start": "2010-01-01 00:00:00"}], message="date_start")
+        self.env.invalidate_all()
+        self.assertTrue(self.rel_a.is_current)
+        self.assertEqual(self.rel_a.reason, "Met at the fair")
+        self.assertEqual(self.current(self.customer_a), self.rel_a)
+
     def test_manager_other_company_refused_over_rpc(self):
         self.assertRpcFault("AccessError", self.manager_b, "crm.relationship", "write",
                             [self.rel_a.id], {"user_id": self.associate_a.id})

@@ -10,7 +10,7 @@ from unittest.mock import patch
 import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields, sql_db
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
 from .common import RelationshipCase, RelationshipHttpCase
@@ -293,9 +293,10 @@ class TestRotationPool(RotationMixin, RelationshipCase):
         lead = self.env["crm.lead"].with_user(self.associate_a).create({"name": "No channel"})
         self.assertFalse(lead.rotation_pool_id, "no team, no channel: no pool")
         self.assertEqual(lead.user_id, self.associate_a, "Odoo's default applies")
-        # company B leads never use company A pools
-        lead = self.env["crm.lead"].with_user(self.manager_b).create(
-            {"name": "B", "team_id": self.team_b.id})
+        # company B leads never use company A pools, not even through a channel
+        lead = self.env["crm.lead"].with_user(self.manager_b).with_context(
+            crm_rotation_channel="rotation_test_form").create({"name": "B"})
+        self.assertEqual(lead.company_id, self.company_b)
         self.assertFalse(lead.rotation_pool_id)
         web.active = False
         self.assertEqual(self.new_lead(source_id=self.source_web.id).rotation_pool_id, self.pool)
@@ -346,15 +347,18 @@ class TestRotationPool(RotationMixin, RelationshipCase):
         self.assertEqual(users, [self.rep1, self.rep3])
         self.assertEqual((self.pool.rotation_pointer, self.pool.rotation_turn), (0, 2))
         self.assertEqual(self.pool.rotation_owed_text, "Rot Rep2: 1")
+        self.assertEqual(self.new_lead().user_id, self.rep1)
+        self.assertEqual(self.pool.rotation_pointer, 1, "next in order: Rep2 (away), then Rep3")
         self.pool.action_reset_rotation()
-        self.assertEqual((self.pool.rotation_pointer, self.pool.rotation_turn), (0, 2))
+        self.assertEqual((self.pool.rotation_pointer, self.pool.rotation_turn), (0, 3))
         self.assertFalse(self.pool.rotation_owed)
         State = self.env["crm.rotation.pool.state"]
-        self.assertEqual(State.search_count([("pool_id", "=", self.pool.id)]), 3)
+        self.assertEqual(State.search_count([("pool_id", "=", self.pool.id)]), 4)
         self.env["crm.rotation.pool"]._prune_states()
         self.assertEqual(State.search_count([("pool_id", "=", self.pool.id)]), 1)
-        self.assertEqual(self.new_lead().user_id, self.rep1, "the order starts again")
-        self.assertEqual(self.logs()[-1].turn, 3, "turn numbers go on")
+        self.assertEqual(self.new_lead().user_id, self.rep1,
+                         "the order starts again (without the reset: Rep3)")
+        self.assertEqual(self.logs()[-1].turn, 4, "turn numbers go on")
 
     def test_effective_members_in_the_form(self):
         with Form(self.env["crm.rotation.pool"]) as form:
@@ -397,7 +401,19 @@ class TestRotationPool(RotationMixin, RelationshipCase):
                                          "user_id": self.associate_b.id})
         self.assertIn("Rm Assoc B does not work in company Company A", str(ctx.exception))
         self.assertEqual(self.env["crm.lead"].search_count([]), count)
+        # a creation that fails after the pool picked its rep gives the turn back
+        Pool = type(self.env["crm.rotation.pool"])
+        with patch.object(Pool, "_after_leads_assigned", side_effect=UserError("boom")) as after, \
+                self.assertRaises(UserError):
+            self.new_lead()
+        [(_leads, decisions), _kw] = after.call_args
+        picked = decisions[0]["user"]
+        self.assertTrue(picked, "the pool had picked a rep")
+        self.pool.invalidate_recordset()
         self.assertEqual(self.pool.rotation_turn, 0)
+        self.assertEqual(self.env["crm.lead"].search_count([]), count)
+        self.assertEqual(self.new_lead().user_id, picked, "the turn was given back")
+        self.assertEqual(self.pool.rotation_turn, 1)
 
     def test_permissions(self):
         Pool = self.env["crm.rotation.pool"]
@@ -449,6 +465,24 @@ class TestRotationPoolRpc(RotationMixin, RelationshipHttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.setup_rotation_data()
+
+    def test_rotation_fields_are_the_pool_s_only(self):
+        """Nobody claims a lead came from a pool: the rotation fields are refused
+        over RPC, whatever the form shows as read-only."""
+        lead_id = self.rpc(self.manager_a, "crm.lead", "create",
+                           {"name": "Own lead", "team_id": self.team_r.id,
+                            "user_id": self.rep2.id})
+        for vals in ({"rotation_pool_id": self.pool.id}, {"rotation_reason": "rotation"},
+                     {"rotation_covered_user_id": self.rep1.id}):
+            self.assertRpcFault("AccessError", self.manager_a, "crm.lead", "write", [lead_id],
+                                vals, message="set by the rotation pools")
+        self.assertRpcFault("AccessError", self.manager_a, "crm.lead", "create",
+                            {"name": "Fake", "user_id": self.rep2.id,
+                             "rotation_pool_id": self.pool.id},
+                            message="set by the rotation pools")
+        lead = self.env["crm.lead"].browse(lead_id)
+        self.assertFalse(lead.rotation_pool_id)
+        self.assertFalse(self.logs())
 
     def test_rpc_create_assigns_and_refuses_foreign_salesperson(self):
         lead_id = self.rpc(self.associate_a, "crm.lead", "create",

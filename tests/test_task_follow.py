@@ -6,9 +6,10 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, RecordCapturer, tagged
 from odoo.tools import format_date
 
+from ..server_context import SERVER, ServerFlag
 from .common import RelationshipCase, RelationshipHttpCase
 
-MANUAL = {"crm_rm_activity_manual": True}
+MANUAL = {"crm_rm_activity_manual": SERVER}
 
 
 class TaskFollowMixin:
@@ -160,14 +161,14 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         self.set_policy("none")
         work = self.open_work()
         self.env["crm.relationship"].with_user(self.manager_a).with_context(
-            crm_task_follow_policy="all")._assign(self.customer_a, self.associate_a2)
+            crm_task_follow_policy=ServerFlag("all"))._assign(self.customer_a, self.associate_a2)
         self.assertEqual(len(self.moved(work)), 5)
 
     def test_context_skip(self):
         self.set_policy("all")
         work = self.open_work()
         self.env["crm.relationship"].with_user(self.manager_a).with_context(
-            crm_task_follow_skip=True)._assign(self.customer_a, self.associate_a2)
+            crm_task_follow_skip=SERVER)._assign(self.customer_a, self.associate_a2)
         self.assertFalse(self.moved(work))
         self.assertFalse(self.handover_mails())
 
@@ -259,7 +260,7 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
     def test_lead_write_skip(self):
         self.set_policy("all")
         work = self.open_work()
-        self.lead.with_context(crm_task_follow_skip=True).write({"user_id": self.associate_a2.id})
+        self.lead.with_context(crm_task_follow_skip=SERVER).write({"user_id": self.associate_a2.id})
         self.assertFalse(self.moved(work))
 
     def test_move_open_leads(self):
@@ -342,7 +343,7 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
     def test_invalid_context_policy(self):
         with self.assertRaisesRegex(UserError, "Unknown task-follow policy"), \
                 self.env.cr.savepoint():
-            self.env["crm.relationship"].with_context(crm_task_follow_policy="most")._assign(
+            self.env["crm.relationship"].with_context(crm_task_follow_policy=ServerFlag("most"))._assign(
                 self.customer_a, self.associate_a2)
         self.env.invalidate_all()
         self.assertEqual(self.current(self.customer_a).user_id, self.associate_a,
@@ -519,7 +520,7 @@ class TestReassignResources(TaskFollowMixin, RelationshipCase):
                 work_ids.unlink()
                 mails.unlink()
                 self.env["res.users.reassign"].with_context(
-                    crm_task_follow_policy="none").create({
+                    crm_task_follow_policy=ServerFlag("none")).create({
                         "user_id": self.associate_a2.id,
                         "successor_id": self.associate_a.id}).action_apply()
 
@@ -619,7 +620,9 @@ class TestManualVersusAutomated(TaskFollowMixin, RelationshipCase):
             "res_model_id": self.env["ir.model"]._get_id("crm.lead"), "res_id": self.lead.id,
             "activity_type_id": self.call.id, "summary": "form", "user_id": self.associate_a.id,
         }, {})
-        self.assertFalse(self.new_activities(before).automated)
+        act = self.new_activities(before)
+        self.assertEqual(len(act), 1)
+        self.assertFalse(act.automated)
 
     def test_calendar_meeting_from_ui_is_manual(self):
         before = self.last_id()
@@ -724,7 +727,7 @@ class TestTaskFollowRpc(TaskFollowMixin, RelationshipHttpCase):
                 # back to the start, without moving anything
                 self.env["mail.activity"].browse([a.id for a in work.values()]).unlink()
                 self.handover_mails().unlink()
-                self.env["crm.relationship"].with_context(crm_task_follow_skip=True)._assign(
+                self.env["crm.relationship"].with_context(crm_task_follow_skip=SERVER)._assign(
                     self.customer_a, self.associate_a)
 
     def test_relationship_write_over_rpc(self):
@@ -750,6 +753,31 @@ class TestTaskFollowRpc(TaskFollowMixin, RelationshipHttpCase):
         })
         self.assertTrue(self.env["mail.activity"].browse(act_id).automated)
 
+    def test_client_context_cannot_steer_the_policy(self):
+        """The policy override and skip keys are server-side: a client's context
+        (plain JSON values) leaves the company's policy in charge."""
+        self.set_policy("none")
+        work = self.open_work()
+        self.rpc(self.manager_a, "crm.relationship", "write", [self.current(self.customer_a).id],
+                 {"user_id": self.associate_a2.id}, context={"crm_task_follow_policy": "all"})
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a2)
+        self.assertFalse(self.moved(work), "policy 'none': nothing moves")
+
+    def test_client_context_cannot_skip_the_policy(self):
+        self.set_policy("automated")
+        work = self.open_work()
+        self.rpc(self.manager_a, "crm.relationship", "write", [self.current(self.customer_a).id],
+                 {"user_id": self.associate_a2.id}, context={"crm_task_follow_skip": True})
+        self.assertEqual(self.moved(work), {"partner_auto", "contact_auto", "lead_auto"})
+
+    def test_client_context_cannot_make_an_activity_manual(self):
+        act_id = self.rpc(self.associate_a, "mail.activity", "create", {
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"), "res_id": self.lead.id,
+            "activity_type_id": self.call.id, "summary": "claims to be manual",
+            "user_id": self.associate_a.id,
+        }, context={"crm_rm_activity_manual": True})
+        self.assertTrue(self.env["mail.activity"].browse(act_id).automated)
+
     def test_archive_over_rpc_needs_successor(self):
         work = self.open_work()
         self.assertRpcFault("UserError", self.admin, "res.users", "write",
@@ -761,6 +789,16 @@ class TestTaskFollowRpc(TaskFollowMixin, RelationshipHttpCase):
                               "successor_id": self.associate_b.id})
         self.assertRpcFault("UserError", self.admin, "res.users.reassign", "action_apply",
                             [wizard_id], message="does not work in company")
+        # a relationship manager who may not edit users cannot archive one: refused
+        # before anything is handed over
+        wizard_id = self.rpc(self.manager_a, "res.users.reassign", "create",
+                             {"user_id": self.associate_a.id, "archive_user": True,
+                              "successor_id": self.associate_a2.id})
+        self.assertRpcFault("AccessError", self.manager_a, "res.users.reassign", "action_apply",
+                            [wizard_id], message="Only user administrators can archive")
+        self.env.invalidate_all()
+        self.assertTrue(self.associate_a.active)
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a)
         wizard_id = self.rpc(self.admin, "res.users.reassign", "create",
                              {"user_id": self.associate_a.id, "archive_user": True,
                               "successor_id": self.associate_a2.id})

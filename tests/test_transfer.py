@@ -209,6 +209,7 @@ class TestTransfer(RelationshipCase):
         other_archived = self.customer(p + "other-arch", self.associate_a2, archived=True)
         nobody = self.customer(p + "nobody", None)
         absent = self.customer(p + "absent", self.associate_a)
+        others_absent = self.customer(p + "others-absent", self.associate_a2)
         rows = [
             {"external_ref": p + "own", "city": "Lyon"},
             {"external_ref": (p + "OWN-ARCH").upper()},
@@ -256,7 +257,9 @@ class TestTransfer(RelationshipCase):
             self.assertEqual(absent.import_archived_company_id, self.company_a)
             self.assertEqual(self.current(absent).user_id, self.associate_a, "history kept")
             # never archive another rep's customers, nor the imported ones
-            self.assertTrue(other.active if transfer_mode else True)
+            self.assertTrue(others_absent.active)
+            self.assertNotIn(others_absent.id, result["archived_ids"])
+            self.assertTrue(own.active)
             self.assertNotIn(own.id, result["archived_ids"])
         else:
             self.assertEqual(result["archived_ids"], [])

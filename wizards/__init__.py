@@ -1,3 +1,4 @@
+from . import crm_relationship_change_mixin
 from . import crm_relationship_update
 from . import crm_lead_update_assignment
 from . import res_partner_transfer

@@ -6,39 +6,21 @@ class CrmRelationshipUpdate(models.TransientModel):
     """Update Relationship: give one or more customers a new rep for a role."""
 
     _name = "crm.relationship.update"
+    _inherit = "crm.relationship.change.mixin"
     _description = "Update Relationship"
 
-    partner_ids = fields.Many2many(
-        "res.partner", string="Customers", required=True,
-        domain="[('is_company', '=', True)]",
-    )
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company,
-        domain=lambda self: [("id", "in", self.env.companies.ids)],
-    )
     role_id = fields.Many2one(
         "crm.relationship.role", string="Role", required=True,
         default=lambda self: self.env.company._get_relationship_primary_role(),
     )
-    current_user_ids = fields.Many2many(
-        "res.users", string="Current Reps", compute="_compute_current_user_ids"
-    )
-    user_id = fields.Many2one(
-        "res.users", string="New Rep", required=True,
-        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
-    )
     reason = fields.Char()
+
+    def _change_role(self):
+        return self.role_id
 
     @api.depends("partner_ids", "company_id", "role_id")
     def _compute_current_user_ids(self):
-        for wizard in self:
-            rels = self.env["crm.relationship"].search([
-                ("partner_id", "in", wizard.partner_ids.commercial_partner_id.ids),
-                ("company_id", "=", wizard.company_id.id),
-                ("role_id", "=", wizard.role_id.id),
-                ("is_current", "=", True),
-            ])
-            wizard.current_user_ids = rels.user_id
+        return super()._compute_current_user_ids()
 
     def action_apply(self):
         self.ensure_one()

@@ -2,6 +2,7 @@
 from odoo import models
 
 from ..models.mail_activity import MANUAL_KEY
+from ..server_context import SERVER
 
 
 class MailActivitySchedule(models.TransientModel):
@@ -11,5 +12,5 @@ class MailActivitySchedule(models.TransientModel):
         # The Schedule Activity dialog: scheduled by hand (activity plans, in
         # action_schedule_plan, stay automated).
         return super(
-            MailActivitySchedule, self.with_context(**{MANUAL_KEY: True})
+            MailActivitySchedule, self.with_context(**{MANUAL_KEY: SERVER})
         )._action_schedule_activities().with_env(self.env)

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
+from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 TRANSFER_REASONS = [
@@ -14,36 +14,11 @@ class ResPartnerTransfer(models.TransientModel):
     """Transfer Customer: move customers to a new rep with their whole history."""
 
     _name = "res.partner.transfer"
+    _inherit = "crm.relationship.change.mixin"
     _description = "Transfer Customer"
 
-    partner_ids = fields.Many2many(
-        "res.partner", string="Customers", required=True,
-        domain="[('is_company', '=', True)]",
-    )
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company,
-        domain=lambda self: [("id", "in", self.env.companies.ids)],
-    )
-    current_user_ids = fields.Many2many(
-        "res.users", string="Current Reps", compute="_compute_current_user_ids"
-    )
-    user_id = fields.Many2one(
-        "res.users", string="New Rep", required=True,
-        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
-    )
     reason = fields.Selection(TRANSFER_REASONS, required=True, default="territory")
     note = fields.Char(help="Recorded with the reason in the relationship history.")
-
-    @api.depends("partner_ids", "company_id")
-    def _compute_current_user_ids(self):
-        for wizard in self:
-            rels = self.env["crm.relationship"].search([
-                ("partner_id", "in", wizard.partner_ids.commercial_partner_id.ids),
-                ("company_id", "=", wizard.company_id.id),
-                ("role_id", "=", wizard.company_id._get_relationship_primary_role().id),
-                ("is_current", "=", True),
-            ])
-            wizard.current_user_ids = rels.user_id
 
     def _reason_text(self):
         self.ensure_one()

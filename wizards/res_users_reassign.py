@@ -56,6 +56,10 @@ class ResUsersReassign(models.TransientModel):
         Rel = self.env["crm.relationship"]
         if not (self.env.su or Rel._is_relationship_manager()):
             raise AccessError(_("Only relationship managers can reassign a user's resources."))
+        if self.archive_user and not self.user_id.has_access("write"):
+            # refused before anything is handed over, not by the archive at the end
+            raise AccessError(_("Only user administrators can archive %(user)s; hand the "
+                                "resources over without archiving.", user=self.user_id.name))
         user, successor = self.user_id, self.successor_id.sudo()
         if self.target == "pool":
             return self._check_pool()
