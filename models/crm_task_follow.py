@@ -145,28 +145,21 @@ class CrmTaskFollow(models.AbstractModel):
             if ids:
                 clauses.append("(res_model = %s AND res_id = ANY(%s))")
                 params += [model, list(ids)]
+        rows = []
         if clauses:
+            # one statement finds and moves them (no id list sent back and forth)
             query = (
-                "SELECT id, res_model, res_id FROM mail_activity "
-                "WHERE user_id = %s AND active AND (" + " OR ".join(clauses) + ")"
+                "UPDATE mail_activity SET user_id = %s, user_tz = %s, write_uid = %s, "
+                "write_date = %s WHERE user_id = %s AND active AND ("
+                + " OR ".join(clauses) + ")"
             )
             if policy == "automated":
                 query += " AND automated"
-            cr.execute(query, [old_user.id, *params])
+            cr.execute(query + " RETURNING id, res_model, res_id", [
+                new_user.id, new_user.sudo().tz or None, self.env.uid, fields.Datetime.now(),
+                old_user.id, *params])
             rows = cr.fetchall()
-        else:
-            rows = []
         if rows:
-            activity_ids = [row[0] for row in rows]
-            now = fields.Datetime.now()
-            cr.execute(
-                """
-                UPDATE mail_activity
-                   SET user_id = %s, user_tz = %s, write_uid = %s, write_date = %s
-                 WHERE id = ANY(%s)
-                """,
-                [new_user.id, new_user.sudo().tz or None, self.env.uid, now, activity_ids],
-            )
             Activity.invalidate_model(["user_id", "user_tz", "write_uid", "write_date"])
             by_model = defaultdict(set)
             for _id, model, res_id in rows:
