@@ -141,7 +141,7 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
             self.assertEqual(seen, [SERVER])  # a server flag, not a client value
             # created by other channels: no UI flag
             self.env["crm.lead"].with_user(self.associate_a).create({"name": "RPC"})
-            self.assertEqual(seen, [True, None])
+            self.assertEqual(seen, [SERVER, None])
         # the creator can clear it straight away
         lead.with_user(self.associate_a).web_save({"colleague_id": False}, {})
         self.assertFalse(lead.user_id)
