@@ -88,6 +88,17 @@ class TestMultiCompanyRpc(RelationshipHttpCase):
         records = self.call_kw("res.partner", "web_read", [self.shared.id], spec, context=ba)
         self.assertEqual(records[0]["user_id"]["id"], self.associate_b.id)
 
+    def test_update_relationship_wizard_on_a_b_customer(self):
+        """The wizard opened on a B customer works in B, A being current."""
+        action = self.rpc(self.user_ab, "res.partner", "action_open_update_relationship",
+                          [self.customer_b.id], context=self.ab)
+        context = dict(self.ab, **action["context"])
+        wizard_id = self.rpc(self.user_ab, "crm.relationship.update", "create",
+                             {"user_id": self.associate_b.id}, context=context)
+        self.rpc(self.user_ab, "crm.relationship.update", "action_apply", [wizard_id],
+                 context=context)
+        self.assertEqual(self.current(self.customer_b, self.company_b).user_id, self.associate_b)
+
     def test_shared_customer_gets_the_current_company_rep(self):
         self.rpc(self.user_ab, "res.partner", "write", [self.shared.id],
                  {"user_id": self.user_ab.id}, context=self.ab)
