@@ -134,16 +134,19 @@ class ResPartner(models.Model):
         vals_list = [dict(vals) for vals in vals_list]
         reps = []
         for vals in vals_list:
-            reps.append(vals.get("user_id"))
+            reps.append(vals.get("user_id", None))
             if "user_id" in vals:
                 vals["user_id"] = False
         partners = super(ResPartner, self.with_context(**{NO_SYNC: SERVER})).create(vals_list)
         partners = partners.with_env(self.env)
         # contacts inherit the Salesperson of their parent in every company
-        # (Odoo's compute on parent_id), their own given one winning
-        partners.filtered(
-            lambda p: p.parent_id and p.commercial_partner_id != p)._inherit_parent_salesperson(
-            keep_own=False)
+        # (Odoo's compute on parent_id) unless explicitly given none; a given
+        # one is then written in the contact's company
+        partners.browse([
+            partner.id for partner, rep in zip(partners, reps)
+            if partner.parent_id and partner.commercial_partner_id != partner
+            and rep is not False
+        ])._inherit_parent_salesperson(keep_own=False)
         by_user = defaultdict(list)
         for partner, rep in zip(partners, reps):
             if rep:
