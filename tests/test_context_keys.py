@@ -88,6 +88,10 @@ class TestContextKeys(RelationshipHttpCase):
         env["crm.lead.offer"].sudo().create({
             "name": "Keys offer", "state": "accepted", "company_id": a.id,
             "to_company_id": self.company_b.id, "lead_id": lead.id, "to_lead_id": lead_b.id})
+        moved = env["crm.lead"].create({"name": "Keys moved", "type": "opportunity",
+                                        "user_id": self.associate_a.id, "company_id": a.id})
+        act_moved = moved.activity_schedule(act_type_xmlid="mail.mail_activity_data_todo",
+                                            user_id=self.associate_a.id)
         stage = env["crm.stage"].search([("id", "!=", lead.stage_id.id)], limit=1)
         env.flush_all()
         since = env["mail.message"].sudo().search([], order="id desc", limit=1).id
@@ -118,6 +122,9 @@ class TestContextKeys(RelationshipHttpCase):
         pooled = env["crm.lead"].browse(lead_id)
         out["pool"] = (pooled.user_id in self.reps, pooled.rotation_pool_id == self.pool)
         self.rpc(self.manager_a, "crm.lead", "write", [lead.id], {"stage_id": stage.id}, **kw)
+        self.rpc(self.manager_a, "crm.lead", "write", [moved.id],
+                 {"user_id": self.associate_a2.id}, **kw)
+        out["lead activity follows"] = act_moved.exists().user_id.login
         activity_id = self.rpc(self.manager_a, "mail.activity", "create", {
             "res_model_id": env["ir.model"]._get_id("crm.lead"), "res_id": lead.id,
             "activity_type_id": self.todo.id, "user_id": self.manager_a.id,
@@ -143,6 +150,7 @@ class TestContextKeys(RelationshipHttpCase):
         # the scenario does observe what the keys would change
         self.assertEqual(baseline["relationships"][0], (self.associate_a.login, "odoo", False))
         self.assertEqual(baseline["c1 activity follows"], self.associate_a.login)
+        self.assertEqual(baseline["lead activity follows"], self.associate_a2.login)
         self.assertEqual(baseline["pool"], (True, True))
         self.assertTrue(baseline["activity automated"])
         self.assertTrue(baseline["colleague told"])
