@@ -4,7 +4,8 @@ from collections import defaultdict
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..server_context import server_value
+from ..context_keys import (NO_NOTIFY, NO_RELAY, RELAY, SERVER, TASK_FOLLOW_SKIP,
+                            UI_CREATE, server_value)
 
 
 class CrmLead(models.Model):
@@ -140,7 +141,7 @@ class CrmLead(models.Model):
         policy once per write to the leads whose Salesperson changed.
         ``crm_task_follow_skip`` skips it (a relationship change moving the
         account's leads applies the policy itself)."""
-        if "user_id" not in vals or server_value(self.env.context, "crm_task_follow_skip"):
+        if "user_id" not in vals or server_value(self.env.context, TASK_FOLLOW_SKIP):
             return super().write(vals)
         previous = {lead.id: lead.user_id for lead in self}
         res = super().write(vals)
@@ -301,7 +302,7 @@ class CrmLead(models.Model):
         vals = self._crm_rm_colleague_vals(vals)
         if vals.get("user_id") and "company_id" not in vals:
             self._crm_rm_check_colleague(vals["user_id"])
-        relay = self.env.context.get("crm_rm_relay")
+        relay = server_value(self.env.context, RELAY)
         watch = not relay and ("stage_id" in vals or "active" in vals)
         if watch:
             before = {lead.id: (lead.stage_id, lead.active) for lead in self}
@@ -328,7 +329,7 @@ class CrmLead(models.Model):
         the lead was created in the UI and must keep that colleague.
         """
         if not self:
-            self = self.with_context(crm_rm_ui_create=True)
+            self = self.with_context(**{UI_CREATE: SERVER})
             user = self.env.user
             if ("user_id" not in vals and "colleague_id" not in vals
                     and "default_user_id" not in self.env.context and not user.share):
@@ -366,7 +367,7 @@ class CrmLead(models.Model):
         return names
 
     def _crm_rm_notify_stage(self):
-        if self.env.context.get("crm_rm_no_notify"):
+        if server_value(self.env.context, NO_NOTIFY):
             return
         me = self.env.user
         self._crm_rm_notify_colleague(
@@ -399,14 +400,14 @@ class CrmLead(models.Model):
 
         Set-wise: the notes of a batch are logged at once and each colleague gets
         one message (the note itself for one lead, a summary for several)."""
-        if not self or self.env.context.get("crm_rm_relay"):
+        if not self or server_value(self.env.context, RELAY):
             return
         linked = self._crm_rm_linked_leads()
         if not linked:
             return
         odoobot = self.env.ref("base.partner_root")
         Lead = self.env["crm.lead"].with_user(SUPERUSER_ID).with_context(
-            crm_rm_relay=True, mail_create_nosubscribe=True, mail_post_autofollow=False)
+            **{RELAY: SERVER}, mail_create_nosubscribe=True, mail_post_autofollow=False)
         bodies = {}
         companies = {}
         for lead in self.sudo():
@@ -446,7 +447,7 @@ class CrmLead(models.Model):
     def message_post(self, **kwargs):
         """A note or message by someone else tells the colleague; the other
         companies working on the lead get a neutral notice (no content, no names)."""
-        relay = self.env.context.get("crm_rm_relay")
+        relay = server_value(self.env.context, RELAY)
         is_comment = kwargs.get("message_type", "notification") == "comment"
         if len(self) == 1 and is_comment and not relay:
             colleague = self.user_id
@@ -456,7 +457,7 @@ class CrmLead(models.Model):
                 if colleague.partner_id.id not in partner_ids:
                     kwargs["partner_ids"] = partner_ids + [colleague.partner_id.id]
         message = super().message_post(**kwargs)
-        if is_comment and not relay and not self.env.context.get("crm_rm_no_relay"):
+        if is_comment and not relay and not server_value(self.env.context, NO_RELAY):
             self._crm_rm_relay(lambda lead, company: self.env._(
                 "%(company)s added a note on its side of the lead.", company=company.name))
         return message
@@ -479,14 +480,11 @@ class CrmLead(models.Model):
 # ----------------------------------------------------------------------
 from odoo import fields  # noqa: E402
 
+from ..context_keys import NO_ROTATION  # noqa: E402
 from .crm_rotation_pool import ROTATION_REASONS  # noqa: E402
 
 # Context keys: set by the UI form creation (issue 3) -> the creator keeps the lead;
 # set by callers that want no pool at all (e.g. a benchmark baseline).
-UI_CREATE = "crm_rm_ui_create"
-NO_ROTATION = "crm_rotation_skip"
-# The website form / integration key a pool may be restricted to.
-CHANNEL = "crm_rotation_channel"
 ROTATION_FIELDS = {"rotation_pool_id", "rotation_covered_user_id", "rotation_reason"}
 
 
@@ -554,7 +552,8 @@ class CrmLeadRotation(models.Model):
         ctx = self.env.context
         # default_user_id=False is no salesperson: Odoo's mail gateway sets it so
         # that e-mail leads are assigned automatically (crm.lead.message_new)
-        if ctx.get(UI_CREATE) or ctx.get(NO_ROTATION) or ctx.get("default_user_id"):
+        if (server_value(ctx, UI_CREATE) or server_value(ctx, NO_ROTATION)
+                or ctx.get("default_user_id")):
             return super().create(vals_list)
         # "no salesperson given" is decided here, before the user_id default applies
         todo = [index for index, vals in enumerate(vals_list) if "user_id" not in vals]

@@ -2,6 +2,8 @@
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..context_keys import NO_RELAY, RELAY, SERVER
+
 
 class CrmLeadOffer(models.Model):
     """A lead offered by one company of the database to another.
@@ -157,7 +159,7 @@ class CrmLeadOffer(models.Model):
             })
         offers = self.with_user(SUPERUSER_ID).create(vals_list).with_env(self.env)
         for offer in offers.sudo():
-            offer.lead_id.with_context(crm_rm_no_relay=True).message_post(
+            offer.lead_id.with_context(**{NO_RELAY: SERVER}).message_post(
                 body=_("Lead offered to %(company)s.", company=offer.to_company_id.name),
                 message_type="comment", subtype_xmlid="mail.mt_note")
         return offers
@@ -191,7 +193,7 @@ class CrmLeadOffer(models.Model):
             company = offer.sudo().to_company_id
             partner = offer.partner_id
             lead = Lead.with_company(company).with_context(
-                default_company_id=company.id, crm_rm_relay=True).create({
+                default_company_id=company.id, **{RELAY: SERVER}).create({
                     "name": offer.name,
                     "company_id": company.id,
                     "user_id": me.id,
@@ -203,7 +205,7 @@ class CrmLeadOffer(models.Model):
                     "expected_revenue": offer.expected_revenue,
                     "description": offer.description,
                 })
-            lead.with_context(crm_rm_relay=True).message_post(
+            lead.with_context(**{RELAY: SERVER}).message_post(
                 body=_("Lead accepted from a lead offer of %(company)s.",
                        company=offer.sudo().company_id.name),
                 message_type="comment", subtype_xmlid="mail.mt_note")
@@ -258,7 +260,7 @@ class CrmLeadOffer(models.Model):
             "state": "withdrawn", "decision_date": fields.Datetime.now()})
         for offer in self.sudo():
             if offer.lead_id:
-                offer.lead_id.with_context(crm_rm_no_relay=True).message_post(
+                offer.lead_id.with_context(**{NO_RELAY: SERVER}).message_post(
                     body=_("Offer to %(company)s withdrawn.", company=offer.to_company_id.name),
                     message_type="comment", subtype_xmlid="mail.mt_note")
         return True
@@ -268,7 +270,7 @@ class CrmLeadOffer(models.Model):
         user who offered it; optionally a to-do for the colleague."""
         offer = self.sudo()
         lead = offer.lead_id.with_user(SUPERUSER_ID).with_context(
-            crm_rm_relay=True, mail_create_nosubscribe=True, mail_post_autofollow=False)
+            **{RELAY: SERVER}, mail_create_nosubscribe=True, mail_post_autofollow=False)
         if not lead:
             return
         partners = (lead.user_id | offer.offered_by_id).filtered("active").partner_id

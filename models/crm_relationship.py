@@ -4,7 +4,7 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..server_context import SERVER
+from ..context_keys import NO_SYNC, SERVER
 
 RELATIONSHIP_SOURCES = [
     ("odoo", "Created in Odoo"),
@@ -18,12 +18,11 @@ RELATIONSHIP_SOURCES = [
 IMMUTABLE_FIELDS = {"partner_id", "company_id", "role_id", "date_start", "source", "changed_by_id"}
 # What a caller may give when creating a relationship; the rest (dates, current
 # flag, previous relationship, batch...) is the model's own bookkeeping.
-CREATE_FIELDS = {"partner_id", "user_id", "company_id", "role_id", "source", "reason"}
+# The source of a history row is set by the server path that made the change
+# (``_assign(source=...)``): only superuser code may give it to ``create``.
+CREATE_FIELDS = {"partner_id", "user_id", "company_id", "role_id", "reason"}
 # What a caller may write besides a new rep (user_id) or an end (date_end).
 ANNOTATION_FIELDS = {"reason", "end_reason"}
-# Context key set while the addon itself writes the Salesperson, so that the
-# partner write does not loop back into a relationship change.
-NO_SYNC = "crm_rel_no_sync"
 
 
 class CrmRelationship(models.Model):
@@ -196,6 +195,20 @@ class CrmRelationship(models.Model):
                 _("As a Relationship Associate you cannot end a relationship without "
                   "handing it over to another rep.")
             )
+
+    @api.model
+    def _customer_companies(self, partners, user=None):
+        """{company: partners}: the company in which each partner (customer or
+        contact) gets its rep, its customer's own company. A customer shared by
+        all companies gets it in the current company, or, when ``user`` does
+        not work there, in the first other enabled company (company switcher)
+        where ``user`` works."""
+        company = self.env.company
+        shared_company = company
+        if user and company not in user.sudo().company_ids:
+            shared_company = (self.env.companies & user.sudo().company_ids)[:1] or company
+        return partners.grouped(
+            lambda p: p.commercial_partner_id.company_id or shared_company)
 
     # ------------------------------------------------------------------
     # The one entry point for every ownership change
@@ -407,6 +420,10 @@ class CrmRelationship(models.Model):
         contacts = self.env["res.partner"].sudo().with_context(active_test=False).search(
             [("commercial_partner_id", "in", partners.ids)]
         )
+        # the values cached for other companies would be flushed with this one
+        # (a customer of one company reads its own company's value whatever the
+        # current company: res.partner._field_to_sql); store ``company``'s only
+        contacts.invalidate_recordset(["user_id"])
         contacts.with_company(company).with_context(**{NO_SYNC: SERVER}).write(
             {"user_id": user.id or False}
         )
@@ -416,7 +433,13 @@ class CrmRelationship(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        groups = defaultdict(list)
+        """Give each customer of ``vals_list`` its rep, through ``_assign``.
+
+        Returns one relationship per vals, in order (XML data and base_import
+        pair them by position): the one created, or the current one when the
+        vals change nothing. Without ``company_id`` the relationship belongs
+        to the customer's company (the current company for a shared customer).
+        """
         Partner = self.env["res.partner"]
         for vals in vals_list:
             if vals.get("date_end"):
@@ -428,7 +451,19 @@ class CrmRelationship(models.Model):
                 raise UserError(_("These relationship fields are set by the system and "
                                   "cannot be given: %(fields)s.",
                                   fields=", ".join(sorted(bookkeeping))))
-            company_id = vals.get("company_id") or self.env.company.id
+        partner_ids = {vals["partner_id"] for vals in vals_list}
+        partners = Partner.browse(partner_ids).exists()
+        if len(partners) != len(partner_ids):
+            raise ValidationError(_("Unknown customer in %(ids)s.",
+                                    ids=sorted(partner_ids - set(partners.ids))))
+        partners.fetch(["commercial_partner_id"])
+        partners.commercial_partner_id.fetch(["company_id"])
+        groups = defaultdict(list)
+        keys = []  # per vals: (group key, customer id)
+        for vals in vals_list:
+            customer = Partner.browse(vals["partner_id"]).commercial_partner_id
+            company_id = vals.get("company_id") or next(iter(self._customer_companies(
+                customer, self.env["res.users"].browse(vals["user_id"]).exists()))).id
             role_id = vals.get("role_id") or (
                 self.env["res.company"].browse(company_id)._get_relationship_primary_role().id
             )
@@ -437,23 +472,31 @@ class CrmRelationship(models.Model):
                 "changed_by_id")}
             key = (company_id, role_id, vals["user_id"], vals.get("source") or "odoo",
                    vals.get("reason") or False, tuple(sorted(extra.items())))
-            groups[key].append(vals["partner_id"])
-        result = self.browse()
-        for (company_id, role_id, user_id, source, reason, extra), partner_ids in groups.items():
+            groups[key].append(customer.id)
+            keys.append((key, customer.id))
+        by_key = {}
+        for key, customer_ids in groups.items():
+            company_id, role_id, user_id, source, reason, extra = key
             company = self.env["res.company"].browse(company_id).exists()
             if not company:
                 raise ValidationError(_("Unknown company %(id)s.", id=company_id))
-            partners = Partner.browse(partner_ids).exists()
-            if len(partners) != len(set(partner_ids)):
-                raise ValidationError(_("Unknown customer in %(ids)s.", ids=partner_ids))
             user = self.env["res.users"].browse(user_id).exists()
             if not user:
                 raise ValidationError(_("Unknown rep %(id)s.", id=user_id))
-            result |= self._assign(
-                partners, user, role=self.env["crm.relationship.role"].browse(role_id),
-                company=company, source=source, reason=reason, extra_vals=dict(extra),
-            )
-        return result
+            role = self.env["crm.relationship.role"].browse(role_id)
+            customers = Partner.browse(customer_ids)
+            new = self._assign(customers, user, role=role, company=company, source=source,
+                               reason=reason, extra_vals=dict(extra))
+            found = {rel.partner_id.id: rel.id for rel in new}
+            if missing := customers.filtered(lambda p: p.id not in found):
+                # unchanged: the customer's current relationship with this rep
+                found.update((rel.partner_id.id, rel.id) for rel in self.sudo().search_fetch([
+                    ("partner_id", "in", missing.ids), ("company_id", "=", company.id),
+                    ("role_id", "=", role.id), ("user_id", "=", user.id),
+                    ("is_current", "=", True),
+                ], ["partner_id"]))
+            by_key.update(((key, pid), rel_id) for pid, rel_id in found.items())
+        return self.browse([by_key[position] for position in keys])
 
     def write(self, vals):
         if forbidden := IMMUTABLE_FIELDS & set(vals):
@@ -484,8 +527,7 @@ class CrmRelationship(models.Model):
             for (company, role), rels in self.grouped(lambda r: (r.company_id, r.role_id)).items():
                 self._assign(
                     rels.partner_id, user if new_user_id else None, role=role,
-                    company=company, source=self.env.context.get("crm_rel_source", "odoo"),
-                    reason=vals.get("reason") or self.env.context.get("crm_rel_reason"),
+                    company=company, source="odoo", reason=vals.get("reason"),
                 )
         return True
 

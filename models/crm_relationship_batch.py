@@ -8,7 +8,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..server_context import SERVER
+from ..context_keys import SERVER, TASK_FOLLOW_SKIP
 from .crm_relationship_batch_line import distribute
 
 _logger = logging.getLogger(__name__)
@@ -727,7 +727,7 @@ class CrmRelationshipBatch(models.Model):
         if not rows:
             return Counter()
         Lead = self.env["crm.lead"].with_user(self.user_id).sudo().with_context(
-            crm_task_follow_skip=SERVER, tracking_disable=True, mail_notrack=True)
+            **{TASK_FOLLOW_SKIP: SERVER}, tracking_disable=True, mail_notrack=True)
         leads = Lead.browse([r[0] for r in rows])
         teams = self.env["crm.team"].sudo()
         member_teams = teams.search([

@@ -6,7 +6,8 @@ from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, email_normalize_all
 
-from ..server_context import SERVER
+from ..context_keys import (ROTATION_CHANNEL, ROTATION_SKIP_USER_IDS, SERVER, TASK_FOLLOW_SKIP,
+                            client_value, server_value)
 
 ROTATION_REASONS = [
     ("sticky", "Sticky: the customer's rep"),
@@ -369,7 +370,7 @@ class CrmRotationPool(models.Model):
         ctx = self.env.context
         Team, Partner = self.env["crm.team"].sudo(), self.env["res.partner"].sudo()
         Company = self.env["res.company"].sudo()
-        channel = ctx.get("crm_rotation_channel") or None
+        channel = client_value(ctx, ROTATION_CHANNEL) or None
         requests = {}
         # one prefetch set for all the leads' teams and customers (their companies
         # are read in one query, not one per lead)
@@ -573,7 +574,7 @@ class CrmRotationPool(models.Model):
 
         # users who must not take anything of this batch (a user handing over
         # their resources, see res.users.reassign): skipped like exclusions
-        for uid in self.env.context.get("crm_rm_rotation_skip_user_ids") or ():
+        for uid in server_value(self.env.context, ROTATION_SKIP_USER_IDS) or ():
             why_cache[uid] = "excluded"
             labels.pop(uid, None)
 
@@ -710,7 +711,7 @@ class CrmRotationPool(models.Model):
                                 ("company_id", "=", company.id), ("role_id", "=", role.id),
                                 ("is_current", "=", True)]).partner_id
             if partners - owned:
-                Rel.with_company(company).with_context(crm_task_follow_skip=SERVER)._assign(
+                Rel.with_company(company).with_context(**{TASK_FOLLOW_SKIP: SERVER})._assign(
                     partners - owned, user, role=role, company=company, source="rotation",
                     reason=_("Rotation pool"), check_rights=False)
 

@@ -11,13 +11,13 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from ..server_context import SERVER, server_value
+from ..context_keys import SERVER, server_value
+from ..context_keys import TASK_FOLLOW_POLICY as POLICY_KEY
+from ..context_keys import TASK_FOLLOW_SKIP as SKIP_KEY
 
 TASK_FOLLOW_POLICIES = ("none", "automated", "all")
 # Context keys (see the hook's docstring in crm_relationship.py), honoured only
 # when server code set them (server_context.ServerFlag values)
-POLICY_KEY = "crm_task_follow_policy"
-SKIP_KEY = "crm_task_follow_skip"
 BODY_VIEW = "crm_relationship_manager.task_follow_handover_body"
 
 

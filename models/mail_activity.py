@@ -12,9 +12,8 @@ client cannot send it); everything else is automated.
 """
 from odoo import api, models
 
-from ..server_context import SERVER, server_value
-
-MANUAL_KEY = "crm_rm_activity_manual"
+from ..context_keys import ACTIVITY_MANUAL as MANUAL_KEY
+from ..context_keys import KEEP_ACTIVITIES_OF, RELAY, SERVER, server_value
 
 
 class MailActivity(models.Model):
@@ -26,7 +25,7 @@ class MailActivity(models.Model):
         if not manual:
             vals_list = [dict(vals, automated=True) for vals in vals_list]
         activities = super().create(vals_list)
-        if not self.env.context.get("crm_rm_relay"):
+        if not server_value(self.env.context, RELAY):
             activities.filtered(lambda act: act.res_model == "crm.lead")._crm_rm_lead_activity_notify()
         return activities
 
@@ -39,7 +38,7 @@ class MailActivity(models.Model):
         # Archiving a user must not delete their activities (Odoo's mail module
         # unlinks them in res.users.action_archive): keep those, they stay
         # assigned to the archived user until someone reassigns them.
-        keep_of = self.env.context.get("crm_rm_keep_activities_of")
+        keep_of = server_value(self.env.context, KEEP_ACTIVITIES_OF)
         if keep_of:
             self = self.filtered(lambda act: act.user_id.id not in keep_of)
         return super(MailActivity, self).unlink()

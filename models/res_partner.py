@@ -6,14 +6,18 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL, Query
 
-from ..server_context import SERVER, ServerFlag, server_value
-from .crm_relationship import NO_SYNC
+from ..context_keys import (NO_SYNC, REL_REASON, REL_SOURCE, SERVER, TASK_FOLLOW_POLICY,
+                            ServerFlag, server_value)
+from .crm_relationship import RELATIONSHIP_SOURCES
 
 _logger = logging.getLogger(__name__)
 
 # import_customers(): the public XML-RPC contract (issue 7)
 IMPORT_MODES = ("update", "update_delete")
+# the options of import_customers besides the rows, in positional order
+IMPORT_OPTIONS = ("transfer_mode", "mode", "rep_id")
 IMPORT_MAX_ROWS = 50_000
 IMPORT_ACTIONS = ("created", "updated", "restored", "transferred",
                   "restored_transferred", "conflict", "error")
@@ -97,31 +101,105 @@ class ResPartner(models.Model):
         for partner in self:
             partner.relationship_count = counts.get(partner.commercial_partner_id.id, 0)
 
+    @api.model
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """The Salesperson of a customer of one company is the one of that
+        company, whatever the current company (a user working in A and B sees
+        the rep of a B customer while A is current, in forms, lists, searches
+        and exports); a shared customer shows the current company's, as Odoo's
+        company-dependent fields do."""
+        field = self._fields.get(fname)
+        if fname != "user_id" or not field.company_dependent:
+            return super()._field_to_sql(alias, fname, query, flush)
+        # always flushed: a value pending in the cache of another company (the
+        # customer's) is the one read here
+        column = SQL.identifier(alias, "user_id", to_flush=field)
+        company = SQL.identifier(alias, "company_id", to_flush=self._fields["company_id"])
+        users = self.env["res.users"]
+        exists = SQL.identifier(Query.make_alias(users._table, "exists"))
+        return SQL(
+            "(SELECT %(exists)s.id FROM %(table)s AS %(exists)s WHERE %(exists)s.id = "
+            "(%(column)s->COALESCE(%(company)s::text, %(current)s)->>0)::int4)",
+            exists=exists, table=SQL.identifier(users._table), column=column,
+            company=company, current=str(self.env.company.id),
+        )
+
     @api.model_create_multi
     def create(self, vals_list):
         self._check_import_archive_vals(vals_list)
         if server_value(self.env.context, NO_SYNC):
             return super().create(vals_list)
-        # Contacts inherit the Salesperson of their parent (Odoo's former compute).
-        parent_ids = {v["parent_id"] for v in vals_list if v.get("parent_id") and "user_id" not in v}
-        if parent_ids:
-            parent_users = {p.id: p.user_id.id for p in self.browse(parent_ids)}
-            for vals in vals_list:
-                if vals.get("parent_id") and "user_id" not in vals and parent_users.get(vals["parent_id"]):
-                    vals["user_id"] = parent_users[vals["parent_id"]]
+        # the Salesperson is written below in the customer's company (an INSERT
+        # would store it in the current company)
+        vals_list = [dict(vals) for vals in vals_list]
+        reps = []
+        for vals in vals_list:
+            reps.append(vals.get("user_id", None))
+            if "user_id" in vals:
+                vals["user_id"] = False
         partners = super(ResPartner, self.with_context(**{NO_SYNC: SERVER})).create(vals_list)
         partners = partners.with_env(self.env)
+        # contacts inherit the Salesperson of their parent in every company
+        # (Odoo's compute on parent_id) unless explicitly given none; a given
+        # one is then written in the contact's company
+        partners.browse([
+            partner.id for partner, rep in zip(partners, reps)
+            if partner.parent_id and partner.commercial_partner_id != partner
+            and rep is not False
+        ])._inherit_parent_salesperson(keep_own=False)
         by_user = defaultdict(list)
-        for partner, vals in zip(partners, vals_list):
-            if vals.get("user_id") and partner.commercial_partner_id == partner:
-                by_user[vals["user_id"]].append(partner.id)
+        for partner, rep in zip(partners, reps):
+            if rep:
+                by_user[rep].append(partner.id)
         for user_id, ids in by_user.items():
-            self.env["crm.relationship"]._assign(
-                self.browse(ids), self.env["res.users"].browse(user_id),
-                source=self._relationship_source(),
-                reason=self.env.context.get("crm_rel_reason"),
-            )
+            self.browse(ids)._set_salesperson(self.env["res.users"].browse(user_id))
         return partners
+
+    def _set_salesperson(self, user):
+        """Make ``user`` the Salesperson of these partners, each in its
+        customer's company: a relationship change for customers, the value
+        alone for contacts."""
+        commercial = self.filtered(lambda p: p.commercial_partner_id == p)
+        contacts = self - commercial
+        Rel = self.env["crm.relationship"]
+        for company, partners in Rel._customer_companies(commercial, user).items():
+            # a Salesperson change on a customer is a relationship change
+            self.env["crm.relationship"].with_company(company)._assign(
+                partners, user, company=company,
+                source=self._relationship_source(),
+                reason=server_value(self.env.context, REL_REASON) or False,
+            )
+        if contacts:
+            contacts.invalidate_recordset(["user_id"])
+            for company, partners in Rel._customer_companies(contacts, user).items():
+                super(ResPartner, partners.with_company(company)).write({"user_id": user.id})
+
+    def _inherit_parent_salesperson(self, keep_own=True):
+        """Give these contacts their parent's Salesperson in every company where
+        the parent has one; with ``keep_own`` a contact keeps its own where it
+        has one (Odoo only fills an empty Salesperson). One statement."""
+        if not self:
+            return
+        self.flush_model(["user_id", "parent_id"])
+        merged = ("COALESCE(parent.user_id, '{}') || jsonb_strip_nulls(COALESCE(c.user_id, '{}'))"
+                  if keep_own else
+                  "jsonb_strip_nulls(COALESCE(c.user_id, '{}')) || parent.user_id")
+        self.env.cr.execute(SQL(
+            f"""
+            UPDATE res_partner c SET user_id = {merged}
+              FROM res_partner parent
+             WHERE c.id = ANY(%s) AND parent.id = c.parent_id
+               AND parent.user_id IS NOT NULL AND parent.user_id != '{{}}'
+               AND jsonb_typeof(parent.user_id) = 'object'
+            """, self.ids))
+        self.invalidate_recordset(["user_id"])
+
+    @api.onchange("parent_id")
+    def _onchange_parent_id_salesperson(self):
+        """A person linked to a company takes its Salesperson (Odoo's behaviour)."""
+        for partner in self:
+            if not partner.user_id and not partner.is_company and partner.parent_id.user_id:
+                partner.user_id = partner.parent_id.user_id
 
     def _check_import_archive_vals(self, vals_list):
         """Only the import archives customers for its purge: nobody may mark a
@@ -138,30 +216,35 @@ class ResPartner(models.Model):
         if vals.get("active") and "import_archived_date" not in vals:
             # restored: leave the import trash
             vals = dict(vals, import_archived_date=False, import_archived_company_id=False)
-        if "user_id" not in vals or server_value(self.env.context, NO_SYNC):
+        if server_value(self.env.context, NO_SYNC):
             return super().write(vals)
+        if "user_id" not in vals:
+            res = super().write(vals)
+            if vals.get("parent_id"):
+                # Odoo's compute: a person linked to a company takes its Salesperson
+                self.filtered(lambda p: not p.is_company)._inherit_parent_salesperson()
+            return res
         vals = dict(vals)
         user = self.env["res.users"].browse(vals.pop("user_id") or [])
         if vals:
             super().write(vals)
-        commercial = self.filtered(lambda p: p.commercial_partner_id == p)
-        contacts = self - commercial
-        if commercial:
-            # a Salesperson change on a customer is a relationship change
-            self.env["crm.relationship"]._assign(
-                commercial, user,
-                source=self._relationship_source(),
-                reason=self.env.context.get("crm_rel_reason"),
-            )
-        if contacts:
-            super(ResPartner, contacts).write({"user_id": user.id})
+        self._set_salesperson(user)
         return True
 
     def _relationship_source(self):
-        """Source of a relationship change made through the Salesperson field."""
-        if self.env.context.get("crm_rel_source"):
-            return self.env.context["crm_rel_source"]
-        return "import" if self.env.context.get("import_file") else "odoo"
+        """Source of a relationship change made through the Salesperson field:
+        the server path that made it (a client cannot choose it)."""
+        source = server_value(self.env.context, REL_SOURCE)
+        if source and str(source) in dict(RELATIONSHIP_SOURCES):
+            return str(source)
+        return "odoo"
+
+    @api.model
+    def load(self, fields, data):
+        """An import (base_import's file import calls ``load``) records the
+        Salesperson changes it makes as imported."""
+        return super(ResPartner, self.with_context(
+            **{REL_SOURCE: ServerFlag("import")})).load(fields, data)
 
     def action_open_update_relationship(self):
         return {
@@ -285,7 +368,7 @@ class ResPartner(models.Model):
         old_rep = {rel.partner_id.id: rel.user_id.id for rel in current}
         # no per-customer tracking message nor "you have been assigned" e-mail:
         # the transfer logs one note per customer and subscribes the new rep below
-        Rel.with_context(crm_task_follow_policy=ServerFlag("all"), tracking_disable=True,
+        Rel.with_context(**{TASK_FOLLOW_POLICY: ServerFlag("all")}, tracking_disable=True,
                          mail_auto_subscribe_no_notify=True)._assign(
             partners, user, company=company, source="transfer", reason=reason,
         )
@@ -326,8 +409,13 @@ class ResPartner(models.Model):
     # Import of customer lists (public XML-RPC API)
     # ------------------------------------------------------------------
     @api.model
-    def import_customers(self, rows, transfer_mode=False, mode="update", rep_id=None):
+    def import_customers(self, rows, *args, **options):
         """Synchronise the customers of a rep with ``rows`` (a list of dicts).
+
+        Options, by name or by position in this order: ``transfer_mode``
+        (default False), ``mode`` (default 'update'), ``rep_id`` (default: the
+        caller). Any other option is refused with an error naming the accepted
+        ones.
 
         Each row has the required key ``external_ref`` (the customer number) and
         any of the partner fields of ``IMPORT_FIELDS``. Rows are matched in the
@@ -352,6 +440,9 @@ class ResPartner(models.Model):
         :return: {'results': [{'row', 'external_ref', 'partner_id', 'action',
                   'message'}], 'archived_ids': [int], 'counts': {action: n}}
         """
+        options = self._import_options(args, options)
+        transfer_mode, mode, rep_id = (options["transfer_mode"], options["mode"],
+                                       options["rep_id"])
         company = self.env.company
         rep = self._import_check_call(rows, transfer_mode, mode, rep_id, company)
         plan = self._import_plan(rows, bool(transfer_mode), rep, company)
@@ -364,6 +455,26 @@ class ResPartner(models.Model):
         for result in results:
             counts[result["action"]] += 1
         return {"results": results, "archived_ids": archived.ids, "counts": counts}
+
+    @api.model
+    def _import_options(self, args, options):
+        """The options of an import_customers call, given by position (in the
+        order of ``IMPORT_OPTIONS``) or by name, with their defaults; unknown
+        ones are refused, naming the accepted ones."""
+        if len(args) > len(IMPORT_OPTIONS):
+            raise UserError(_(
+                "import_customers takes the rows and at most %(count)s options "
+                "(%(options)s), not %(given)s values.", count=len(IMPORT_OPTIONS),
+                options=", ".join(IMPORT_OPTIONS), given=len(args) + 1))
+        if unknown := set(options) - set(IMPORT_OPTIONS):
+            raise UserError(_(
+                "Unknown import option(s): %(unknown)s. Accepted options: %(options)s.",
+                unknown=", ".join(sorted(map(str, unknown))),
+                options=", ".join(IMPORT_OPTIONS)))
+        given = dict(zip(IMPORT_OPTIONS, args))
+        if twice := set(given) & set(options):
+            raise UserError(_("Option %(option)s is given twice.", option=sorted(twice)[0]))
+        return {"transfer_mode": False, "mode": "update", "rep_id": None, **given, **options}
 
     @api.model
     def _import_check_call(self, rows, transfer_mode, mode, rep_id, company):
@@ -640,7 +751,7 @@ class ResPartner(models.Model):
         """Apply rows set-wise; return {row index: partner id}."""
         Partner = self.with_company(company).with_context(
             active_test=False, mail_create_nolog=True, tracking_disable=True,
-            crm_rel_source="import")
+            **{REL_SOURCE: ServerFlag("import")})
         done = {}
         # 1. field updates on existing customers, one write per distinct values
         by_vals = defaultdict(list)

@@ -2,6 +2,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..context_keys import KEEP_ACTIVITIES_OF, ServerIds
+
 
 class ResUsers(models.Model):
     _inherit = "res.users"
@@ -82,8 +84,25 @@ class ResUsers(models.Model):
             if len(self) == 1:
                 return self.action_open_reassign_resources(archive=True)
             busy._check_no_open_resources()
-        return super(ResUsers, self.with_context(crm_rm_keep_activities_of=self.ids)
-                     ).action_archive()
+        return super(ResUsers, self.with_context(
+            **{KEEP_ACTIVITIES_OF: ServerIds(self.ids)})).action_archive()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_relationship_history(self):
+        """A user who has been responsible for customers is part of their history
+        (relationships keep their rep): archive them instead of deleting them."""
+        data = self.env["crm.relationship"].sudo().with_context(active_test=False)._read_group(
+            [("user_id", "in", self.ids)], ["user_id"], ["__count"])
+        if data:
+            names = ", ".join(user.sudo().name for user, _count in data[:5])
+            if len(data) > 5:
+                names = _("%(names)s and %(count)s more", names=names, count=len(data) - 5)
+            raise UserError(_(
+                "%(users)s cannot be deleted: they have customer relationship history "
+                "(%(count)s relationship(s)), which keeps who was responsible for each "
+                "customer. Archive them instead; use \"Reassign resources\" on the user "
+                "form first to hand their customers and open leads over to a successor.",
+                users=names, count=sum(count for _user, count in data)))
 
     def write(self, vals):
         if "active" in vals and not vals["active"]:

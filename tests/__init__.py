@@ -12,3 +12,5 @@ from . import test_rotation_pool
 from . import test_reassign_pool
 from . import test_transfer
 from . import test_import_customers_rpc
+from . import test_multi_company_rpc
+from . import test_context_keys

@@ -137,13 +137,26 @@ class TestImportCustomersRpc(RelationshipHttpCase):
                                            *args, message=message, **kwargs)
                 self.assertNotIn("Traceback", text.splitlines()[0])
                 self.assertEqual(self.counts(), before, "nothing half-written")
-        # Python-level misuse of the signature is refused by the server as well
-        for args, kwargs in [([[ROW]], {"modee": "update"}), ([], {}),
-                             ([[ROW], False, "update", None, "extra"], {})]:
-            with self.subTest(signature=repr((args, kwargs))), \
-                    self.assertRaises(xmlrpc.client.Fault) as ctx:
-                self.rpc(m, "res.partner", "import_customers", *args, **kwargs)
-            self.assertIn("argument", ctx.exception.faultString)
+        # options outside the contract: a clear error naming them and the accepted ones
+        accepted = "Accepted options: transfer_mode, mode, rep_id"
+        for args, kwargs, message in [
+            ([[ROW]], {"dry_run": True}, "Unknown import option(s): dry_run. " + accepted),
+            ([[ROW]], {"modee": "update", "dry_run": True},
+             "Unknown import option(s): dry_run, modee. " + accepted),
+            ([[ROW], False, "update", None, "extra"], {}, "at most 3 options"),
+            ([[ROW], False], {"transfer_mode": True}, "transfer_mode is given twice"),
+        ]:
+            with self.subTest(signature=repr((args, kwargs))):
+                self.assertRpcFault("UserError", m, "res.partner", "import_customers",
+                                    *args, message=message, **kwargs)
+        # the options may still be given by position, in the documented order
+        result = self.rpc(m, "res.partner", "import_customers", [ROW], False, "update", a.id)
+        self.assertEqual(result["counts"]["created"], 1)
+        before = self.counts()
+        # no rows at all: Python's own error (the rows are required)
+        with self.assertRaises(xmlrpc.client.Fault) as ctx:
+            self.rpc(m, "res.partner", "import_customers")
+        self.assertIn("argument", ctx.exception.faultString)
         self.assertEqual(self.counts(), before)
 
     def test_malformed_rows_are_row_errors(self):

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
+from ..context_keys import SERVER
 from .common import RelationshipCase
 
 
@@ -137,10 +138,10 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
                 {"name": "Typed in the form"}, {"colleague_id": {}})
             lead = self.env["crm.lead"].browse(res["id"])
             self.assertEqual(lead.colleague_id, self.associate_a)
-            self.assertEqual(seen, [True])
+            self.assertEqual(seen, [SERVER])  # a server flag, not a client value
             # created by other channels: no UI flag
             self.env["crm.lead"].with_user(self.associate_a).create({"name": "RPC"})
-            self.assertEqual(seen, [True, None])
+            self.assertEqual(seen, [SERVER, None])
         # the creator can clear it straight away
         lead.with_user(self.associate_a).web_save({"colleague_id": False}, {})
         self.assertFalse(lead.user_id)

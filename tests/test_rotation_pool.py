@@ -13,6 +13,7 @@ from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
+from ..context_keys import SERVER
 from .common import RelationshipCase, RelationshipHttpCase
 
 
@@ -110,7 +111,7 @@ class TestRotationPool(RotationMixin, RelationshipCase):
             {"name": "Default user", "team_id": self.team_r.id})
         self.assertEqual(lead.user_id, self.rep2)
         lead = self.env["crm.lead"].with_user(self.associate_a).with_context(
-            crm_rm_ui_create=True).create({"name": "UI", "team_id": self.team_r.id})
+            crm_rm_ui_create=SERVER).create({"name": "UI", "team_id": self.team_r.id})
         self.assertEqual(lead.user_id, self.associate_a, "UI creation takes its creator")
         self.assertFalse(self.logs())
         self.assertEqual(self.new_lead().user_id, self.rep1, "no turn was consumed")

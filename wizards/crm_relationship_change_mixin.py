@@ -14,7 +14,7 @@ class CrmRelationshipChangeMixin(models.AbstractModel):
         domain="[('is_company', '=', True)]",
     )
     company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company,
+        "res.company", required=True, default=lambda self: self._default_company(),
         domain=lambda self: [("id", "in", self.env.companies.ids)],
     )
     current_user_ids = fields.Many2many(
@@ -24,6 +24,17 @@ class CrmRelationshipChangeMixin(models.AbstractModel):
         "res.users", string="New Rep", required=True,
         domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
     )
+
+    @api.model
+    def _default_company(self):
+        """The company of the customers the wizard opens on, when they all
+        belong to one of the enabled companies; else the current company."""
+        ids = self.env.context.get("default_partner_ids") or []
+        if all(isinstance(pid, int) for pid in ids):
+            companies = self.env["res.partner"].browse(ids).commercial_partner_id.company_id
+            if len(companies) == 1 and companies in self.env.companies:
+                return companies
+        return self.env.company
 
     def _change_role(self):
         """The role whose reps change: the company's primary role by default."""

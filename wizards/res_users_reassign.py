@@ -2,6 +2,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..context_keys import KEEP_ACTIVITIES_OF, ROTATION_SKIP_USER_IDS, ServerIds
+
 
 class ResUsersReassign(models.TransientModel):
     """Reassign resources: hand all of a user's customers and open leads to a
@@ -104,7 +106,7 @@ class ResUsersReassign(models.TransientModel):
     def _pick_from_pool(self, count):
         """``count`` reps from the pool, in turn order, skipping the user."""
         pool = self.pool_id.sudo().with_context(
-            crm_rm_rotation_skip_user_ids=self.user_id.ids)
+            **{ROTATION_SKIP_USER_IDS: ServerIds(self.user_id.ids)})
         return [decision["user"] for decision in pool._pick_batch([{}] * count)]
 
     def _apply_pool(self, reason):
@@ -183,7 +185,7 @@ class ResUsersReassign(models.TransientModel):
         """Archive the user when asked, and tell what was handed over."""
         if self.archive_user:
             self.user_id.with_context(
-                crm_rm_keep_activities_of=self.user_id.ids).action_archive()
+                **{KEEP_ACTIVITIES_OF: ServerIds(self.user_id.ids)}).action_archive()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
