@@ -5,6 +5,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..server_context import server_value
+from .m2o_values import m2o_ids
 
 
 class CrmLead(models.Model):
@@ -252,7 +253,10 @@ class CrmLead(models.Model):
 
     @api.model
     def _crm_rm_colleague_vals(self, vals):
-        """``colleague_id`` is the Salesperson: write it as ``user_id``."""
+        """The values of a lead's ``create`` or ``write`` as the addon reads them:
+        many2one values as ids (Odoo accepts records there), and ``colleague_id``,
+        which is the Salesperson, written as ``user_id``."""
+        vals = m2o_ids(self, vals)
         if "colleague_id" not in vals:
             return vals
         vals = dict(vals)
@@ -551,6 +555,8 @@ class CrmLeadRotation(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._check_rotation_vals(vals_list)
+        # an explicit colleague is an explicit Salesperson: the pools leave it alone
+        vals_list = [self._crm_rm_colleague_vals(vals) for vals in vals_list]
         ctx = self.env.context
         # default_user_id=False is no salesperson: Odoo's mail gateway sets it so
         # that e-mail leads are assigned automatically (crm.lead.message_new)
