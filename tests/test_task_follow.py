@@ -234,7 +234,7 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         self.set_policy("all")
         work = self.open_work()
         with Form(self.lead.with_user(self.manager_a)) as form:
-            form.colleague_id = self.associate_a2
+            form.user_id = self.associate_a2  # the form's Colleague
         self.assertEqual(self.moved(work), {"lead_auto", "lead_manual"})
         self.assertEqual(len(self.handover_mails()), 1)
         self.assertEqual(self.current(self.customer_a).user_id, self.associate_a,
@@ -397,7 +397,7 @@ class TestTaskFollowMatrix(TaskFollowMixin, RelationshipCase):
 
     def trigger_lead_form(self):
         with Form(self.lead.with_user(self.manager_a)) as form:
-            form.colleague_id = self.associate_a2
+            form.user_id = self.associate_a2  # the form's Colleague
 
     def trigger_update_assignment(self):
         self.env["crm.lead.update.assignment"].with_user(self.manager_a).create({
