@@ -559,8 +559,10 @@ class CrmLeadRotation(models.Model):
         vals_list = [self._crm_rm_colleague_vals(vals) for vals in vals_list]
         ctx = self.env.context
         # default_user_id=False is no salesperson: Odoo's mail gateway sets it so
-        # that e-mail leads are assigned automatically (crm.lead.message_new)
-        if ctx.get(UI_CREATE) or ctx.get(NO_ROTATION) or ctx.get("default_user_id"):
+        # that e-mail leads are assigned automatically (crm.lead.message_new);
+        # a default colleague is a default Salesperson
+        if (ctx.get(UI_CREATE) or ctx.get(NO_ROTATION) or ctx.get("default_user_id")
+                or ctx.get("default_colleague_id")):
             return super().create(vals_list)
         # "no salesperson given" is decided here, before the user_id default applies
         todo = [index for index, vals in enumerate(vals_list) if "user_id" not in vals]

@@ -508,6 +508,12 @@ class TestRotationPoolRpc(RotationMixin, RelationshipHttpCase):
                 self.assertEqual(lead.user_id, colleague)
                 self.assertFalse(lead.rotation_pool_id)
         lead_id = self.rpc(self.manager_a, "crm.lead", "create",
+                           {"name": "Default colleague", "team_id": self.team_r.id},
+                           context={"default_colleague_id": self.rep2.id})
+        lead = self.env["crm.lead"].browse(lead_id)
+        self.assertEqual(lead.user_id, self.rep2)
+        self.assertFalse(lead.rotation_pool_id)
+        lead_id = self.rpc(self.manager_a, "crm.lead", "create",
                            {"name": "Nobody", "team_id": self.team_r.id, "colleague_id": False})
         self.assertFalse(self.env["crm.lead"].browse(lead_id).user_id,
                          "an explicit 'nobody' is respected too")
