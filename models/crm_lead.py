@@ -5,7 +5,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..server_context import server_value
-from .m2o_values import m2o_ids
+from ..m2o_values import m2o_ids
 
 
 class CrmLead(models.Model):

@@ -7,7 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL, email_normalize_all
 
 from ..server_context import SERVER
-from .m2o_values import m2o_ids
+from ..m2o_values import m2o_ids
 
 ROTATION_REASONS = [
     ("sticky", "Sticky: the customer's rep"),

@@ -181,7 +181,7 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         node = shown[0]
         self.assertEqual((node.get("name"), node.get("string")), ("user_id", "Colleague"))
         self.assertEqual(node.get("domain"), self.env["crm.lead"]._fields["colleague_id"].domain)
-        self.assertIn("colleague of your company", node.get("help"))
+        self.assertEqual(node.get("help"), self.env["crm.lead"]._fields["colleague_id"].help)
         self.assertTrue(node.xpath("ancestor::group[@name='crm_rm_colleague']"))
 
     def test_many2one_records_in_write_and_create(self):
