@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..context_keys import (NO_NOTIFY, NO_RELAY, RELAY, SERVER, TASK_FOLLOW_SKIP,
                             UI_CREATE, server_value)
+from ..m2o_values import m2o_ids
 
 
 class CrmLead(models.Model):
@@ -253,7 +254,10 @@ class CrmLead(models.Model):
 
     @api.model
     def _crm_rm_colleague_vals(self, vals):
-        """``colleague_id`` is the Salesperson: write it as ``user_id``."""
+        """The values of a lead's ``create`` or ``write`` as the addon reads them:
+        many2one values as ids (Odoo accepts records there), and ``colleague_id``,
+        which is the Salesperson, written as ``user_id``."""
+        vals = m2o_ids(self, vals)
         if "colleague_id" not in vals:
             return vals
         vals = dict(vals)
@@ -549,11 +553,14 @@ class CrmLeadRotation(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._check_rotation_vals(vals_list)
+        # an explicit colleague is an explicit Salesperson: the pools leave it alone
+        vals_list = [self._crm_rm_colleague_vals(vals) for vals in vals_list]
         ctx = self.env.context
         # default_user_id=False is no salesperson: Odoo's mail gateway sets it so
-        # that e-mail leads are assigned automatically (crm.lead.message_new)
+        # that e-mail leads are assigned automatically (crm.lead.message_new);
+        # a default colleague is a default Salesperson
         if (server_value(ctx, UI_CREATE) or server_value(ctx, NO_ROTATION)
-                or ctx.get("default_user_id")):
+                or ctx.get("default_user_id") or ctx.get("default_colleague_id")):
             return super().create(vals_list)
         # "no salesperson given" is decided here, before the user_id default applies
         todo = [index for index, vals in enumerate(vals_list) if "user_id" not in vals]

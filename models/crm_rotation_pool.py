@@ -8,6 +8,7 @@ from odoo.tools import SQL, email_normalize_all
 
 from ..context_keys import (ROTATION_CHANNEL, ROTATION_SKIP_USER_IDS, SERVER, TASK_FOLLOW_SKIP,
                             client_value, server_value)
+from ..m2o_values import m2o_ids
 
 ROTATION_REASONS = [
     ("sticky", "Sticky: the customer's rep"),
@@ -203,6 +204,7 @@ class CrmRotationPool(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         Team = self.env["crm.team"]
+        vals_list = [m2o_ids(self, vals) for vals in vals_list]
         for vals in vals_list:
             if "fallback_user_id" in vals and not vals["fallback_user_id"]:
                 vals.pop("fallback_user_id")

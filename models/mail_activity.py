@@ -3,12 +3,13 @@
 
 The task-follow policy 'automated' moves only activities that were not
 scheduled by hand. Odoo sets the flag in ``activity_schedule`` (code, automation
-rules, server actions) but leaves it false for activity plans, imports and
-plain ``create`` calls (XML-RPC/JSON-RPC, other modules' code). Here an activity
-is manual only when a user scheduled it in the UI: the activity form
-(``web_save``), the Schedule Activity dialog and a meeting created in the
-calendar. Those paths set the context key ``MANUAL_KEY`` (a server flag: a
-client cannot send it); everything else is automated.
+rules, server actions) but leaves it false for imports and plain ``create``
+calls (XML-RPC/JSON-RPC, other modules' code). Here an activity is manual only
+when a user scheduled it in the UI: the activity form (``web_save``), the
+Schedule Activity dialog (one activity, or an activity plan the user launches
+from it) and a meeting created in the calendar. Those paths set the context key
+``MANUAL_KEY`` (a server flag: a client cannot send it); everything else is
+automated.
 """
 from odoo import api, models
 

@@ -2,6 +2,8 @@
 """Colleague on leads, private to each company; lead offers between companies."""
 from unittest.mock import patch
 
+from lxml import etree
+
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
@@ -151,12 +153,68 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         self.assertFalse(self.env["crm.lead"].browse(res["id"]).user_id)
 
     def test_form_shows_colleague(self):
+        """The form shows the Salesperson itself, labelled Colleague: every
+        module's Form(crm.lead) sets user_id as in Odoo."""
         with Form(self.env["crm.lead"].with_user(self.manager_a)) as form:
             form.name = "Form lead"
-            self.assertEqual(form.colleague_id, self.manager_a)
-            form.colleague_id = self.associate_a2
-            self.assertEqual(form.user_id, self.associate_a2)
+            self.assertEqual(form.user_id, self.manager_a)
+            form.user_id = self.associate_a2
         self.assertEqual(form.record.user_id, self.associate_a2)
+        self.assertEqual(form.record.colleague_id, self.associate_a2)
+        for lead_type in ("lead", "opportunity"):
+            lead = self.env["crm.lead"].with_user(self.manager_a).create({
+                "name": f"A {lead_type}", "type": lead_type, "company_id": self.company_a.id,
+                "user_id": self.associate_a2.id})
+            with self.subTest(type=lead_type), Form(lead) as form:
+                form.user_id = self.associate_a
+            self.assertEqual(lead.colleague_id, self.associate_a)
+
+    def test_form_colleague_field(self):
+        """One visible user_id, labelled Colleague, with the colleague's domain and
+        help; the Salesperson fields of crm's form stay hidden."""
+        arch = self.env["crm.lead"].with_user(self.manager_a).get_view(
+            self.env.ref("crm.crm_lead_view_form").id, "form")["arch"]
+        tree = etree.fromstring(arch)
+        shown = [node for node in tree.iter("field")
+                 if node.get("name") in ("user_id", "colleague_id")
+                 and node.get("invisible") not in ("1", "True")]
+        self.assertEqual(len(shown), 1)
+        node = shown[0]
+        self.assertEqual((node.get("name"), node.get("string")), ("user_id", "Colleague"))
+        self.assertEqual(node.get("domain"), self.env["crm.lead"]._fields["colleague_id"].domain)
+        self.assertEqual(node.get("help"), self.env["crm.lead"]._fields["colleague_id"].help)
+        self.assertTrue(node.xpath("ancestor::group[@name='crm_rm_colleague']"))
+
+    def test_many2one_records_in_write_and_create(self):
+        """Odoo accepts records as many2one values: so does the colleague check."""
+        Lead = self.env["crm.lead"].with_user(self.manager_a)
+        lead = self.lead_a.with_user(self.manager_a)
+        lead.write({"user_id": self.associate_a2})
+        self.assertEqual(lead.user_id, self.associate_a2)
+        lead.write({"colleague_id": self.associate_a})
+        self.assertEqual(lead.user_id, self.associate_a)
+        lead.write({"colleague_id": self.associate_a2, "user_id": self.associate_a2.id})
+        self.assertEqual(lead.user_id, self.associate_a2, "a record and its id: the same person")
+        lead.write({"user_id": self.env["res.users"]})
+        self.assertFalse(lead.user_id)
+        for user, message in ((self.associate_b, "does not work in company"),
+                              (self.archived, "is archived")):
+            with self.subTest(user=user.login), self.assertRaisesRegex(ValidationError, message):
+                with self.env.cr.savepoint():
+                    lead.write({"user_id": user})
+        with self.assertRaisesRegex(ValueError, "Wrong value"):
+            lead.write({"user_id": self.associate_a | self.associate_a2})
+        with self.assertRaisesRegex(ValueError, "Wrong value"):
+            lead.write({"colleague_id": self.company_a})
+        created = Lead.create([
+            {"name": "Record values", "user_id": self.associate_a, "team_id": self.team_a,
+             "company_id": self.company_a},
+            {"name": "Record colleague", "colleague_id": self.associate_a2,
+             "partner_id": self.shared},
+        ])
+        self.assertEqual(created.user_id, self.associate_a | self.associate_a2)
+        self.assertEqual(created[0].team_id, self.team_a)
+        self.assertEqual(created[1].partner_id, self.shared)
 
     def test_search_filters(self):
         Lead = self.env["crm.lead"].with_user(self.associate_b).with_context(allowed_company_ids=self.company_b.ids)

@@ -116,6 +116,18 @@ class TestRotationPool(RotationMixin, RelationshipCase):
         self.assertFalse(self.logs())
         self.assertEqual(self.new_lead().user_id, self.rep1, "no turn was consumed")
 
+    def test_record_values(self):
+        """Records as many2one values, as Odoo accepts them: the pool reads them."""
+        lead = self.env["crm.lead"].with_user(self.manager_a).create(
+            {"name": "Team record", "team_id": self.team_r, "source_id": self.source_web})
+        self.assertEqual((lead.user_id, lead.rotation_pool_id), (self.rep1, self.pool))
+        lead = self.new_lead(colleague_id=self.rep3)
+        self.assertEqual(lead.user_id, self.rep3)
+        self.assertFalse(lead.rotation_pool_id)
+        pool = self.env["crm.rotation.pool"].create({
+            "name": "Record pool", "company_id": self.company_a, "team_id": self.team_r})
+        self.assertEqual(pool.fallback_user_id, self.manager_a, "the team leader")
+
     def test_email_alias_lead(self):
         """The mail gateway creates leads with default_user_id=False: the pool applies."""
         self.assign(self.customer_a, self.rep3)
@@ -484,6 +496,41 @@ class TestRotationPoolRpc(RotationMixin, RelationshipHttpCase):
         lead = self.env["crm.lead"].browse(lead_id)
         self.assertFalse(lead.rotation_pool_id)
         self.assertFalse(self.logs())
+
+    def test_rpc_explicit_colleague_wins_over_pool(self):
+        """A colleague given over XML-RPC is a salesperson given: the pool leaves
+        the lead alone and consumes no turn."""
+        for user, colleague in ((self.manager_a, self.rep3), (self.associate_a, self.associate_a)):
+            with self.subTest(user=user.login):
+                lead_id = self.rpc(user, "crm.lead", "create",
+                                   {"name": "Colleague given", "team_id": self.team_r.id,
+                                    "colleague_id": colleague.id})
+                lead = self.env["crm.lead"].browse(lead_id)
+                self.assertEqual(lead.user_id, colleague)
+                self.assertFalse(lead.rotation_pool_id)
+        lead_id = self.rpc(self.manager_a, "crm.lead", "create",
+                           {"name": "Default colleague", "team_id": self.team_r.id},
+                           context={"default_colleague_id": self.rep2.id})
+        lead = self.env["crm.lead"].browse(lead_id)
+        self.assertEqual(lead.user_id, self.rep2)
+        self.assertFalse(lead.rotation_pool_id)
+        lead_id = self.rpc(self.manager_a, "crm.lead", "create",
+                           {"name": "Nobody", "team_id": self.team_r.id, "colleague_id": False})
+        self.assertFalse(self.env["crm.lead"].browse(lead_id).user_id,
+                         "an explicit 'nobody' is respected too")
+        lead_id = self.rpc(self.manager_a, "crm.lead", "create",
+                           {"name": "Both", "team_id": self.team_r.id,
+                            "colleague_id": self.rep2.id, "user_id": self.rep2.id})
+        self.assertEqual(self.env["crm.lead"].browse(lead_id).user_id, self.rep2)
+        self.assertRpcFault("ValidationError", self.manager_a, "crm.lead", "create",
+                            {"name": "Two people", "team_id": self.team_r.id,
+                             "colleague_id": self.rep2.id, "user_id": self.rep3.id},
+                            message="same person")
+        self.assertFalse(self.logs())
+        lead_id = self.rpc(self.manager_a, "crm.lead", "create",
+                           {"name": "Pooled", "team_id": self.team_r.id})
+        self.assertEqual(self.env["crm.lead"].browse(lead_id).user_id, self.rep1,
+                         "no turn was consumed")
 
     def test_rpc_create_assigns_and_refuses_foreign_salesperson(self):
         lead_id = self.rpc(self.associate_a, "crm.lead", "create",

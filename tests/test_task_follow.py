@@ -234,7 +234,7 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         self.set_policy("all")
         work = self.open_work()
         with Form(self.lead.with_user(self.manager_a)) as form:
-            form.colleague_id = self.associate_a2
+            form.user_id = self.associate_a2  # the form's Colleague
         self.assertEqual(self.moved(work), {"lead_auto", "lead_manual"})
         self.assertEqual(len(self.handover_mails()), 1)
         self.assertEqual(self.current(self.customer_a).user_id, self.associate_a,
@@ -397,7 +397,7 @@ class TestTaskFollowMatrix(TaskFollowMixin, RelationshipCase):
 
     def trigger_lead_form(self):
         with Form(self.lead.with_user(self.manager_a)) as form:
-            form.colleague_id = self.associate_a2
+            form.user_id = self.associate_a2  # the form's Colleague
 
     def trigger_update_assignment(self):
         self.env["crm.lead.update.assignment"].with_user(self.manager_a).create({
@@ -642,7 +642,10 @@ class TestManualVersusAutomated(TaskFollowMixin, RelationshipCase):
                                           user_id=self.associate_a.id)
         self.assertTrue(act.automated)
 
-    def test_activity_plan_is_automated(self):
+    def test_activity_plan_from_dialog_is_manual(self):
+        """A plan launched by a user from the Schedule Activity dialog gives
+        activities scheduled by hand, as in Odoo: policy 'automated' leaves them
+        with their assignee."""
         plan = self.env["mail.activity.plan"].create({
             "name": "Onboarding", "res_model": "crm.lead",
             "template_ids": [(0, 0, {"activity_type_id": self.call.id, "summary": "plan step",
@@ -650,13 +653,32 @@ class TestManualVersusAutomated(TaskFollowMixin, RelationshipCase):
                                      "responsible_id": self.associate_a.id})],
         })
         before = self.last_id()
-        wizard = self.env["mail.activity.schedule"].with_context(
-            active_model="crm.lead", active_id=self.lead.id, active_ids=self.lead.ids,
-        ).create({"plan_id": plan.id, "res_model": "crm.lead", "res_ids": str(self.lead.ids)})
-        wizard.action_schedule_plan()
+        lead = self.lead.with_user(self.associate_a)
+        wizard = Form(self.env["mail.activity.schedule"].with_user(self.associate_a).with_context(
+            active_model="crm.lead", active_id=lead.id, active_ids=lead.ids))
+        wizard.plan_id = plan
+        wizard.save().action_schedule_plan()
         act = self.new_activities(before)
         self.assertEqual(len(act), 1)
-        self.assertTrue(act.automated)
+        self.assertEqual(act.summary, "plan step")
+        self.assertFalse(act.automated)
+        self.set_policy("automated")
+        self.lead.with_user(self.manager_a).write({"user_id": self.associate_a2.id})
+        self.assertEqual(act.user_id, self.associate_a, "a manual activity stays")
+
+    def test_activity_plan_from_code_is_automated(self):
+        """Code scheduling the plan's activities itself (automation) stays automated."""
+        plan = self.env["mail.activity.plan"].create({
+            "name": "Onboarding", "res_model": "crm.lead",
+            "template_ids": [(0, 0, {"activity_type_id": self.call.id, "summary": "plan step",
+                                     "responsible_type": "other",
+                                     "responsible_id": self.associate_a.id})],
+        })
+        for template in plan.template_ids:
+            act = self.lead.activity_schedule(activity_type_id=template.activity_type_id.id,
+                                              summary=template.summary,
+                                              user_id=template.responsible_id.id)
+            self.assertTrue(act.automated)
 
     def test_server_action_is_automated(self):
         action = self.env["ir.actions.server"].create({

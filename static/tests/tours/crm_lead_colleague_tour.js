@@ -5,15 +5,36 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("crm_lead_colleague_tour", {
     steps: () => [
         {
-            content: "The colleague is shown near the top of the form, with its avatar",
-            trigger: ".o_field_widget[name=colleague_id] .o_m2o_avatar",
+            content: "The colleague (the Salesperson, user_id) is shown near the top of the form, with its avatar",
+            trigger: ".o_field_widget[name=user_id] .o_m2o_avatar",
         },
         {
-            trigger: ".o_field_widget[name=colleague_id] input:value(Rm Assoc A)",
+            content: "It is labelled Colleague",
+            trigger: ".o_form_view label[for^=user_id]:contains(Colleague)",
+        },
+        {
+            content: "It is shown once, and no Salesperson label is left",
+            trigger: ".o_form_view .o_field_widget[name=user_id]",
+            run() {
+                const form = document.querySelector(".o_form_view");
+                const shown = form.querySelectorAll(
+                    ".o_field_widget[name=user_id], .o_field_widget[name=colleague_id]");
+                if (shown.length !== 1) {
+                    throw new Error(`The colleague is shown ${shown.length} times`);
+                }
+                const labels = [...form.querySelectorAll("label.o_form_label")].map(
+                    (label) => label.textContent.trim());
+                if (labels.includes("Salesperson")) {
+                    throw new Error("A Salesperson field is still shown");
+                }
+            },
+        },
+        {
+            trigger: ".o_field_widget[name=user_id] input:value(Rm Assoc A)",
         },
         {
             content: "Pick another colleague",
-            trigger: ".o_field_widget[name=colleague_id] input",
+            trigger: ".o_field_widget[name=user_id] input",
             run: "edit Rm Assoc A2",
         },
         {
@@ -29,11 +50,11 @@ registry.category("web_tour.tours").add("crm_lead_colleague_tour", {
         },
         {
             content: "The change is saved",
-            trigger: ".o_field_widget[name=colleague_id] input:value(Rm Assoc A2)",
+            trigger: ".o_field_widget[name=user_id] input:value(Rm Assoc A2)",
         },
         {
             content: "Clear the colleague",
-            trigger: ".o_field_widget[name=colleague_id] input",
+            trigger: ".o_field_widget[name=user_id] input",
             run: "clear",
         },
         {
@@ -46,7 +67,7 @@ registry.category("web_tour.tours").add("crm_lead_colleague_tour", {
             run: "click",
         },
         {
-            trigger: ".o_form_saved .o_field_widget[name=colleague_id] input:value()",
+            trigger: ".o_form_saved .o_field_widget[name=user_id] input:value()",
         },
     ],
 });
@@ -90,7 +111,7 @@ registry.category("web_tour.tours").add("crm_lead_offer_accept_tour", {
         },
         {
             content: "Our own lead opens, with me as its colleague",
-            trigger: ".o_form_view .o_field_widget[name=colleague_id] input:value(Rm Assoc B)",
+            trigger: ".o_form_view .o_field_widget[name=user_id] input:value(Rm Assoc B)",
         },
         {
             trigger: ".o_form_view .ribbon:contains(Shared)",
