@@ -158,7 +158,7 @@ def run_naive(env, batch, naive_user, size):
     # the relationships the batch created (current), a slice of them
     rels = Rel.search([("batch_id", "=", batch.id), ("is_current", "=", True)],
                       order="id", limit=size)
-    from odoo.addons.crm_relationship_manager.server_context import SERVER
+    from odoo.addons.crm_relationship_manager.context_keys import SERVER
 
     Lead = env["crm.lead"].with_context(crm_task_follow_skip=SERVER, tracking_disable=True)
     leads = Lead.search([("partner_id", "in", rels.partner_id.ids),

@@ -62,7 +62,7 @@ def main():
         done()
         mails_before = env["mail.mail"].search_count([])
         # the policy override is a server-side context value (a client cannot send it)
-        from odoo.addons.crm_relationship_manager.server_context import ServerFlag
+        from odoo.addons.crm_relationship_manager.context_keys import ServerFlag
         # 'all' first: the N*K activities move to users[1] ...
         t_all = timed(env, lambda: partners.with_context(
             crm_task_follow_policy=ServerFlag("all")).write({"user_id": users[1].id}))

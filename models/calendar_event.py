@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
-from ..server_context import SERVER
+from ..context_keys import SERVER
 from .mail_activity import MANUAL_KEY
 
 

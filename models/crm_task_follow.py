@@ -17,7 +17,7 @@ from ..context_keys import TASK_FOLLOW_SKIP as SKIP_KEY
 
 TASK_FOLLOW_POLICIES = ("none", "automated", "all")
 # Context keys (see the hook's docstring in crm_relationship.py), honoured only
-# when server code set them (server_context.ServerFlag values)
+# when server code set them (context_keys.ServerFlag values)
 BODY_VIEW = "crm_relationship_manager.task_follow_handover_body"
 
 

@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, RecordCapturer, tagged
 from odoo.tools import format_date
 
-from ..server_context import SERVER, ServerFlag
+from ..context_keys import SERVER, ServerFlag
 from .common import RelationshipCase, RelationshipHttpCase
 
 MANUAL = {"crm_rm_activity_manual": SERVER}

@@ -1,8 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import models
 
-from ..models.mail_activity import MANUAL_KEY
-from ..server_context import SERVER
+from ..context_keys import ACTIVITY_MANUAL as MANUAL_KEY
+from ..context_keys import SERVER
 
 
 class MailActivitySchedule(models.TransientModel):
