@@ -81,12 +81,74 @@ def post_init_hook(env):
 
 
 def uninstall_hook(env):
+    """Prepare the removal of the addon's data; the Salesperson column is restored later.
+
+    Odoo runs this hook *before* it deletes the addon's records (roles, demo
+    users and companies, ...) through the ORM of the registry that still has the
+    per-company Salesperson. That ORM reads and writes ``res_partner.user_id`` as
+    jsonb (deleting a user clears it from the jsonb values), so the column stays
+    jsonb here; :func:`restore_plain_salesperson` converts it once the records
+    are gone (see ``ir.module.module.module_uninstall``).
+    """
     cr = env.cr
     # rotation pools keep their turn counter in a sequence of their own
     cr.execute("SELECT sequence_name FROM information_schema.sequences "
                "WHERE sequence_name LIKE 'crm\\_rotation\\_pool\\_seq\\_%%'")
     for (name,) in cr.fetchall():
         cr.execute(f'DROP SEQUENCE IF EXISTS "{name}"')
+    _drop_restricting_foreign_keys(env)
+
+
+def _drop_restricting_foreign_keys(env):
+    """Drop the RESTRICT foreign keys of the many2one columns the uninstall drops.
+
+    Odoo deletes the addon's records (roles, demo users, companies, ...) before
+    it drops the addon's tables and columns. A history row (``crm_relationship``)
+    or the company's Salesperson role still points to them at that moment with
+    ``ondelete='restrict'``, so the deletion fails; Odoo retries once the tables
+    are gone and logs an SQL error reading the dropped ``crm_relationship_role``.
+    These columns are dropped with the addon anyway: their constraints go first.
+    """
+    cr = env.cr
+    cr.execute(
+        """
+        SELECT f.model, f.name
+          FROM ir_model_fields f
+          JOIN ir_model_data d ON d.model = 'ir.model.fields' AND d.res_id = f.id
+                              AND d.module = 'crm_relationship_manager'
+         WHERE f.ttype = 'many2one' AND f.store
+           AND NOT EXISTS (SELECT 1 FROM ir_model_data o
+                            WHERE o.model = 'ir.model.fields' AND o.res_id = f.id
+                              AND o.module <> 'crm_relationship_manager')
+        """
+    )
+    columns = [
+        (env.registry[model]._table, name)
+        for model, name in cr.fetchall()
+        if model in env.registry and not env.registry[model]._abstract
+    ]
+    if not columns:
+        return
+    cr.execute(
+        """
+        SELECT c.conname, c.conrelid::regclass::text
+          FROM unnest(%s::text[], %s::text[]) AS col(tbl, name)
+          JOIN pg_attribute a ON a.attrelid = to_regclass(col.tbl) AND a.attname = col.name
+          JOIN pg_constraint c ON c.conrelid = a.attrelid AND c.contype = 'f'
+                              AND c.conkey = ARRAY[a.attnum] AND c.confdeltype IN ('r', 'a')
+        """,
+        ([t for t, _n in columns], [n for _t, n in columns]),
+    )
+    for conname, table in cr.fetchall():
+        cr.execute(f'ALTER TABLE {table} DROP CONSTRAINT IF EXISTS "{conname}"')
+
+
+def restore_plain_salesperson(cr):
+    """Turn the per-company ``res_partner.user_id`` back into Odoo's plain column.
+
+    Called once the addon's records are deleted, before Odoo reloads the registry
+    without the addon (which expects an int4 column).
+    """
     if _column_type(cr, "res_partner", "user_id") != "jsonb":
         return
     _logger.info("Restoring res_partner.user_id to a plain column")
