@@ -9,7 +9,9 @@ uninstall, without losing any value.
 """
 import logging
 
-from odoo.tools import sql
+from psycopg2.extras import Json
+
+from odoo.tools import SQL, sql
 
 _logger = logging.getLogger(__name__)
 
@@ -31,24 +33,25 @@ def pre_init_hook(env):
         return
     _logger.info("Converting res_partner.user_id to a per-company (jsonb) column")
     cr.execute("ALTER TABLE res_partner DROP CONSTRAINT IF EXISTS res_partner_user_id_fkey")
-    cr.execute("ALTER TABLE res_partner ADD COLUMN user_id_per_company jsonb")
     # A partner of one company keeps its rep in that company; a shared partner
-    # keeps it in every company its rep works in.
+    # keeps it in every company its rep works in. One ALTER ... TYPE rewrites the
+    # table once (an UPDATE of every row would also update every index of it);
+    # its USING expression may not query other tables, hence the map of each
+    # rep's companies given as a value.
+    cr.execute("SELECT user_id, jsonb_object_agg(cid::text, user_id) "
+               "FROM res_company_users_rel GROUP BY user_id")
+    rep_companies = {str(user_id): value for user_id, value in cr.fetchall()}
     cr.execute(
         """
-        UPDATE res_partner p
-           SET user_id_per_company = CASE
-               WHEN p.company_id IS NOT NULL
-                    THEN jsonb_build_object(p.company_id::text, p.user_id)
-               ELSE (SELECT jsonb_object_agg(rel.cid::text, p.user_id)
-                       FROM res_company_users_rel rel
-                      WHERE rel.user_id = p.user_id)
-               END
-         WHERE p.user_id IS NOT NULL
-        """
+        ALTER TABLE res_partner ALTER COLUMN user_id TYPE jsonb USING
+            CASE WHEN user_id IS NULL THEN NULL
+                 WHEN company_id IS NOT NULL
+                      THEN jsonb_build_object(company_id::text, user_id)
+                 ELSE %s::jsonb -> user_id::text
+            END
+        """,
+        (Json(rep_companies),),
     )
-    cr.execute("ALTER TABLE res_partner DROP COLUMN user_id")
-    cr.execute("ALTER TABLE res_partner RENAME COLUMN user_id_per_company TO user_id")
 
 
 def _create_external_ref_columns(cr):
@@ -69,6 +72,13 @@ def _create_external_ref_columns(cr):
 def post_init_hook(env):
     """Create the current relationships of the existing Salespersons."""
     cr = env.cr
+    # The table is new: load it without its foreign keys, whose per-row checks
+    # cost three times the insert itself, then put them back (one check each).
+    cr.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+               "WHERE conrelid = 'crm_relationship'::regclass AND contype = 'f'")
+    foreign_keys = cr.fetchall()
+    for name, _definition in foreign_keys:
+        cr.execute(f'ALTER TABLE crm_relationship DROP CONSTRAINT "{name}"')
     for company in env["res.company"].search([]):
         role = company._get_relationship_primary_role()
         if not role:
@@ -96,6 +106,8 @@ def post_init_hook(env):
                 "uid": env.uid,
             },
         )
+    for name, definition in foreign_keys:
+        cr.execute(f'ALTER TABLE crm_relationship ADD CONSTRAINT "{name}" {definition}')
 
 
 def uninstall_hook(env):
@@ -170,25 +182,26 @@ def restore_plain_salesperson(cr):
     if _column_type(cr, "res_partner", "user_id") != "jsonb":
         return
     _logger.info("Restoring res_partner.user_id to a plain column")
-    cr.execute("ALTER TABLE res_partner ADD COLUMN user_id_plain int4")
-    # keep the rep of the partner's own company, else the one of the lowest company
+    # Keep the rep of the partner's own company, else the one of the lowest
+    # company. One ALTER ... TYPE rewrites the table once (an UPDATE of every row
+    # would also update every index of it); its USING expression may not hold a
+    # subquery, hence the companies found in the column spelled out in order.
+    cr.execute("SELECT DISTINCT jsonb_object_keys(user_id) FROM res_partner "
+               "WHERE jsonb_typeof(user_id) = 'object'")
+    companies = sorted(int(key) for (key,) in cr.fetchall() if key.isdigit())
+    cr.execute(SQL(
+        "ALTER TABLE res_partner ALTER COLUMN user_id TYPE int4 USING "
+        "CASE WHEN jsonb_typeof(user_id) = 'object' THEN COALESCE(%s) END",
+        SQL(", ").join([
+            SQL("(user_id ->> company_id::text)::int"),
+            *(SQL("(user_id ->> %s)::int", str(company)) for company in companies),
+        ]),
+    ))
+    # a rep deleted while the addon was installed is no one's Salesperson
     cr.execute(
-        """
-        UPDATE res_partner p
-           SET user_id_plain = COALESCE(
-                   (p.user_id ->> p.company_id::text)::int,
-                   (SELECT value::int FROM jsonb_each_text(p.user_id)
-                     WHERE value IS NOT NULL AND value <> 'null'
-                     ORDER BY key::int LIMIT 1))
-         WHERE p.user_id IS NOT NULL AND jsonb_typeof(p.user_id) = 'object'
-        """
+        "UPDATE res_partner p SET user_id = NULL WHERE p.user_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.id = p.user_id)"
     )
-    cr.execute(
-        "UPDATE res_partner SET user_id_plain = NULL WHERE user_id_plain IS NOT NULL "
-        "AND user_id_plain NOT IN (SELECT id FROM res_users)"
-    )
-    cr.execute("ALTER TABLE res_partner DROP COLUMN user_id")
-    cr.execute("ALTER TABLE res_partner RENAME COLUMN user_id_plain TO user_id")
     cr.execute(
         "ALTER TABLE res_partner ADD CONSTRAINT res_partner_user_id_fkey FOREIGN KEY "
         "(user_id) REFERENCES res_users(id) ON DELETE SET NULL"
