@@ -117,6 +117,10 @@ def module_load_line(run, label, module):
     return found[-1] if found else None
 
 
+def say(label, seconds, note=""):
+    print(f"{label + ':':42s}{seconds:8.1f} s {note}".rstrip(), flush=True)
+
+
 def main_parent(args):
     driver.ensure_db_role(args)
     if driver.db_exists(args, args.database):
@@ -127,7 +131,7 @@ def main_parent(args):
           flush=True)
     try:
         t, _ = run.odoo("base", "-i", "contacts", "--without-demo=all")
-        print(f"Odoo with contacts, no demo data:   {t:8.1f} s (set-up, not measured)", flush=True)
+        say("Odoo with contacts, no demo data", t, "(set-up, not measured)")
         info = run.step("populate")
         print(f"data: {info.get('partners', 0):,} partners ({info.get('commercial', 0):,} "
               f"commercial, {info.get('shared', 0):,} of them shared; "
@@ -136,21 +140,21 @@ def main_parent(args):
               flush=True)
 
         t_crm, _ = run.odoo("install_crm", "-i", "crm")
-        print(f"install crm (reference):            {t_crm:8.1f} s", flush=True)
+        say("install crm (reference)", t_crm)
         t_install, _ = run.odoo("install_addon", "-i", ADDON)
-        print(f"install {ADDON}: {t_install:8.1f} s", flush=True)
+        say(f"install {ADDON}", t_install)
         check = run.step("check_installed")
         print(f"  after install: {check.get('summary', 'not checked')}", flush=True)
 
         res = run.step("uninstall")
         t_uninstall = res.get("seconds", float("nan"))
-        print(f"uninstall {ADDON}:    {t_uninstall:8.1f} s (button_immediate_uninstall, "
-              f"registry reload included)", flush=True)
+        say(f"uninstall {ADDON}", t_uninstall,
+            "(button_immediate_uninstall, registry reload included)")
         check = run.step("check_uninstalled")
         print(f"  after uninstall: {check.get('summary', 'not checked')}", flush=True)
 
         t_reinstall, _ = run.odoo("reinstall_addon", "-i", ADDON)
-        print(f"install again:                      {t_reinstall:8.1f} s", flush=True)
+        say(f"install {ADDON} again", t_reinstall)
         check = run.step("check_installed")
         print(f"  after the second install: {check.get('summary', 'not checked')}", flush=True)
 
