@@ -29,6 +29,7 @@ def _column_type(cr, table, column):
 def pre_init_hook(env):
     cr = env.cr
     _create_external_ref_columns(cr)
+    _create_lead_colleague_column(cr)
     if _column_type(cr, "res_partner", "user_id") != "int4":
         return
     _logger.info("Converting res_partner.user_id to a per-company (jsonb) column")
@@ -67,6 +68,23 @@ def _create_external_ref_columns(cr):
         return
     sql.create_column(cr, "res_partner", "external_ref", "varchar", "Customer Number")
     sql.create_column(cr, "res_partner", "external_ref_key", "varchar", "External Ref Key")
+
+
+def _create_lead_colleague_column(cr):
+    """Fill ``crm_lead.colleague_id`` (a stored copy of ``user_id``) in one UPDATE.
+
+    Left to Odoo, the new stored related field is computed and written lead by
+    lead through the ORM: minutes for tens of thousands of leads.
+    """
+    from .models.crm_lead import CrmLead
+
+    field = CrmLead.__dict__.get("colleague_id")
+    if field is None or field.args.get("related") != "user_id" or not field.args.get("store"):
+        return
+    if not sql.table_exists(cr, "crm_lead") or _column_type(cr, "crm_lead", "colleague_id"):
+        return
+    sql.create_column(cr, "crm_lead", "colleague_id", "int4", field.args.get("string"))
+    cr.execute("UPDATE crm_lead SET colleague_id = user_id WHERE user_id IS NOT NULL")
 
 
 def post_init_hook(env):
