@@ -11,11 +11,12 @@ companies; 9 in 10 with a Salesperson) and 1/5 contacts, one for each of a
 quarter of the commercial partners (the parent's company and, 7 in 8, its
 Salesperson). Then, each step a real ``odoo`` command whose log is captured:
 
-1. ``-i crm`` (the reference: what any addon of this size costs on this data);
+1. ``-i crm`` (the reference: what any addon of this size costs on this data),
+   then ``--leads`` leads written in SQL (not timed; crm creates their table);
 2. ``-i crm_relationship_manager``; each company must then see, through the
    ORM (``with_company``), the rep of its own partners and, on a shared
    partner, the rep if the rep works in that company; each of these is a
-   current relationship;
+   current relationship; every lead's Colleague is its Salesperson;
 3. uninstall (``button_immediate_uninstall``, as the Apps menu does):
    ``res_partner.user_id`` must be Odoo's plain column again, with exactly
    the values it had before step 2;
@@ -55,6 +56,8 @@ def parse_args():
                    help="name of the scratch database the script creates and drops "
                    "(it must not exist)")
     p.add_argument("--partners", type=int, default=200_000)
+    p.add_argument("--leads", type=int, default=50_000,
+                   help="leads written once crm is installed, before the addon")
     p.add_argument("--keep", action="store_true", help="do not drop the database at the end")
     p.add_argument("--db-host", default="127.0.0.1")
     p.add_argument("--db-port", default="5432")
@@ -100,7 +103,7 @@ class Run:
         """Run one step of this script in a child process; return its JSON answer."""
         a = self.args
         cmd = [sys.executable, __file__, "--step", name, "--database", a.database,
-               "--partners", str(a.partners), "--db-host", a.db_host, "--db-port", a.db_port,
+               "--partners", str(a.partners), "--leads", str(a.leads), "--db-host", a.db_host, "--db-port", a.db_port,
                "--db-user", a.db_user]
         _elapsed, out = self.run(name, cmd)
         lines = [line for line in out.splitlines() if line.startswith("{")]
@@ -141,6 +144,9 @@ def main_parent(args):
 
         t_crm, _ = run.odoo("install_crm", "-i", "crm")
         say("install crm (reference)", t_crm)
+        info = run.step("populate_leads")
+        print(f"data: {info.get('leads', 0):,} leads, {info.get('with_rep', 0):,} with a "
+              f"Salesperson", flush=True)
         t_install, _ = run.odoo("install_addon", "-i", ADDON)
         say(f"install {ADDON}", t_install)
         check = run.step("check_installed")
@@ -160,7 +166,7 @@ def main_parent(args):
 
         ratio = t_install / t_crm
         print()
-        print(f"partners: {args.partners:,}; each install is the wall time of "
+        print(f"partners: {args.partners:,}, leads: {args.leads:,}; each install is the wall time of "
               "'odoo -i <module> --stop-after-init'")
         for label, name in (("install_crm", "crm"), ("install_addon", ADDON)):
             line = module_load_line(run, label, name)
@@ -280,6 +286,49 @@ def step_populate(args, env):
             "seconds": time.perf_counter() - start}
 
 
+def step_populate_leads(args, env):
+    cr = env.cr
+    cr.execute("SELECT array_agg(id ORDER BY id) FROM res_users WHERE login LIKE 'bench.rep.%%'")
+    reps = cr.fetchone()[0]
+    cr.execute(
+        """
+        INSERT INTO crm_lead (name, type, active, user_id, company_id, partner_id, stage_id,
+                              team_id, probability, create_uid, write_uid, create_date,
+                              write_date)
+        SELECT 'Bench Lead ' || i, 'opportunity', true,
+               CASE WHEN i %% 10 = 9 THEN NULL ELSE (%(reps)s::int[])[1 + i %% %(n)s] END,
+               p.company_id, p.id, (SELECT min(id) FROM crm_stage),
+               (SELECT min(id) FROM crm_team), 10, 1, 1,
+               now() at time zone 'UTC', now() at time zone 'UTC'
+          FROM generate_series(1, %(leads)s) i
+          JOIN (SELECT id, company_id, row_number() OVER (ORDER BY id) AS n
+                  FROM res_partner WHERE ref LIKE 'bench-%%') p
+            ON p.n = 1 + i %% 1000
+        """,
+        {"reps": reps, "n": len(reps), "leads": args.leads},
+    )
+    cr.execute("CREATE TABLE bench_lead_before AS SELECT id, user_id FROM crm_lead")
+    cr.execute("SELECT count(*), count(user_id) FROM crm_lead")
+    leads, with_rep = cr.fetchone()
+    cr.commit()
+    cr.execute("ANALYZE crm_lead")
+    return {"leads": leads, "with_rep": with_rep}
+
+
+def check_leads(cr, installed):
+    """The leads keep their Salesperson; installed, each one's Colleague is it."""
+    cr.execute("SELECT count(*) FROM bench_lead_before b LEFT JOIN crm_lead l ON l.id = b.id "
+               "WHERE l.id IS NULL OR l.user_id IS DISTINCT FROM b.user_id")
+    problems = []
+    if changed := cr.fetchone()[0]:
+        problems.append(f"{changed} lead(s) lost or changed their Salesperson")
+    if installed:
+        cr.execute("SELECT count(*) FROM crm_lead WHERE colleague_id IS DISTINCT FROM user_id")
+        if differ := cr.fetchone()[0]:
+            problems.append(f"{differ} lead(s) whose Colleague is not the Salesperson")
+    return problems
+
+
 def expected_per_company(env):
     """{company id: {partner id: user id or False}} from the rows saved before the install.
 
@@ -340,8 +389,10 @@ def step_check_installed(args, env):
         problems.append(f"current relationships: {len(want_rel - got_rel)} missing, "
                         f"{len(got_rel - want_rel)} unexpected, e.g. "
                         f"{sorted(want_rel - got_rel)[:3]} / {sorted(got_rel - want_rel)[:3]}")
+    problems += check_leads(cr, installed=True)
     summary = (f"{seen:,} (company, partner) Salespersons read through with_company() as "
-               f"expected, {len(got_rel):,} current relationships"
+               f"expected, {len(got_rel):,} current relationships, every lead's Colleague "
+               "is its Salesperson"
                if not problems else "MISMATCH: " + "; ".join(problems))
     return {"problems": problems, "summary": summary}
 
@@ -378,10 +429,11 @@ def step_check_uninstalled(args, env):
     if "crm.relationship" in env.registry or "crm_relationship" in [
             t for (t,) in _tables(cr)]:
         problems.append("the crm_relationship table is still there")
+    problems += check_leads(cr, installed=False)
     cr.execute("SELECT count(*) FROM bench_salesperson_before WHERE user_id IS NOT NULL")
     count = cr.fetchone()[0]
     summary = (f"res_partner.user_id is a plain int4 column again, the {count:,} "
-               "Salespersons are those Odoo had before the install"
+               "Salespersons are those Odoo had before the install, and the leads' too"
                if not problems else "MISMATCH: " + "; ".join(problems))
     return {"problems": problems, "summary": summary}
 
@@ -393,6 +445,7 @@ def _tables(cr):
 
 STEPS = {
     "populate": step_populate,
+    "populate_leads": step_populate_leads,
     "check_installed": step_check_installed,
     "uninstall": step_uninstall,
     "check_uninstalled": step_check_uninstalled,
