@@ -136,7 +136,7 @@ def uninstall_hook(env):
     per-company Salesperson. That ORM reads and writes ``res_partner.user_id`` as
     jsonb (deleting a user clears it from the jsonb values), so the column stays
     jsonb here; :func:`restore_plain_salesperson` converts it once the records
-    are gone (see ``ir.module.module.module_uninstall``).
+    are gone (see ``ir.module.module.module_uninstall``, models/ir_module_module.py).
     """
     cr = env.cr
     # rotation pools keep their turn counter in a sequence of their own
