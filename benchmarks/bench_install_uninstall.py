@@ -23,7 +23,7 @@ Salesperson). Then, each step a real ``odoo`` command whose log is captured:
 4. ``-i crm_relationship_manager`` again, checked as in step 2.
 
 Any mismatch, any ERROR or CRITICAL line in a log, or a missed goal exits
-non-zero. Goals (issue 11): install <= 3x the install of ``crm``; uninstall
+non-zero. Goals: install <= 3x the install of ``crm``; uninstall
 <= 60 s.
 
     python3 benchmarks/bench_install_uninstall.py            # 200,000 partners
