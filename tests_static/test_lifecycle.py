@@ -4,6 +4,7 @@
 Runs only with Odoo present (``make test`` sets CRM_RM_ODOO=1 and the DB settings).
 """
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -28,8 +29,11 @@ def _odoo(db, *extra):
                     "--no-http", "--log-level=warn", *extra], check=True)
 
 
-def _script(db, body):
-    """Run ``body`` with ``env`` (superuser) in the database; return its stdout."""
+def _script(db, body, log=None):
+    """Run ``body`` with ``env`` (superuser) in the database; return its JSON ``out``.
+
+    Odoo's log (warnings and errors) is appended to ``log`` when given.
+    """
     code = textwrap.dedent(
         """
         import json, sys
@@ -44,6 +48,8 @@ def _script(db, body):
     ) + textwrap.indent(textwrap.dedent(body), "    ") + "\n    print(json.dumps(out))\n"
     res = subprocess.run([sys.executable, "-c", code, *_odoo_args(db), "--log-level=warn"],
                          check=True, capture_output=True, text=True)
+    if log is not None:
+        log.append(res.stderr)
     import json
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -95,9 +101,13 @@ def test_install_uninstall_keeps_salespersons():
         assert installed["history"] == 2
         assert _column_type(db) == {"type": "jsonb", "rel_table": True, "fkey": 0}
 
+        log = []
         _script(db, f"""
             env['ir.module.module'].search([('name', '=', '{ADDON}')]).button_immediate_uninstall()
-        """)
+        """, log=log)
+        # Odoo catches the failed deletions of an uninstall and goes on: only its log tells
+        errors = [line for line in log[0].splitlines() if re.search(r" (ERROR|CRITICAL) ", line)]
+        assert not errors, "the uninstall logged errors:\n" + "\n".join(errors)
         after = _script(db, f"""
             module = env['ir.module.module'].search([('name', '=', '{ADDON}')])
             customer = env['res.partner'].browse({before['customer']})
