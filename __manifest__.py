@@ -28,6 +28,7 @@
         "views/res_users_views.xml",
         "wizards/res_users_reassign_views.xml",
         "security/crm_lead_colleague_security.xml",
+        "security/mail_company_privacy_security.xml",
         "wizards/crm_lead_offer_wizard_views.xml",
         "views/crm_lead_offer_views.xml",
         "security/crm_rotation_pool_security.xml",

@@ -20,3 +20,4 @@ from . import crm_rotation_pool
 from . import crm_rotation_pool_member
 from . import crm_rotation_pool_state
 from . import crm_rotation_log
+from . import mail_company_privacy

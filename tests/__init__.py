@@ -12,3 +12,4 @@ from . import test_rotation_pool
 from . import test_reassign_pool
 from . import test_transfer
 from . import test_import_customers_rpc
+from . import test_privacy_routes

@@ -1,0 +1,244 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""What one company does on a customer shared by several companies stays private
+to that company.
+
+A customer without company (``res.partner.company_id`` empty) is readable by
+every company. The Salesperson is stored per company, but the mail features
+around it would still tell every company who works the customer elsewhere:
+the tracking line of the Salesperson, the rep auto-subscribed as follower,
+the activities and their assignees, internal notes. Each of these is stamped,
+when it is created, with the company it was made in (``crm_rm_company_id``,
+the current company of the environment) and record rules on ``mail.message``,
+``mail.activity`` and ``mail.followers`` show a stamped item only to the users
+of that company (``company_ids``: the companies of the user, or those ticked in
+the company switcher). Messages exchanged with the customer (e-mails, "Send
+message") are not stamped: every company that may read the customer reads its
+correspondence. See docs/shared_customer_privacy.md.
+
+Tracking values of company-dependent fields (the Salesperson) are stamped on any
+record, and the chatter shows them only to the users of their company.
+"""
+from odoo import api, fields, models
+
+
+def shared_partner_ids(env, ids):
+    """The ids among ``ids`` of partners that belong to no company (one query)."""
+    ids = {id_ for id_ in ids if isinstance(id_, int) and id_}
+    if not ids:
+        return set()
+    env["res.partner"].flush_model(["company_id"])
+    env.cr.execute("SELECT id FROM res_partner WHERE id = ANY(%s) AND company_id IS NULL",
+                   [list(ids)])
+    return {row[0] for row in env.cr.fetchall()}
+
+
+class MailMessage(models.Model):
+    _inherit = "mail.message"
+
+    crm_rm_company_id = fields.Many2one(
+        "res.company", string="Private to Company", readonly=True, copy=False,
+        index="btree_not_null",
+        help="Internal message (note, tracking, activity) on a customer shared by "
+        "several companies, posted in this company: only its users read it.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the stamp is the server's: a client cannot choose or remove it
+        vals_list = [{k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+                     for vals in vals_list]
+        shared = shared_partner_ids(self.env, [
+            vals.get("res_id") for vals in vals_list if vals.get("model") == "res.partner"])
+        if shared:
+            internal_subtypes = set(self.env["mail.message.subtype"].sudo().search(
+                [("internal", "=", True)]).ids)
+            company = self.env.company.id
+            for vals in vals_list:
+                if (vals.get("model") == "res.partner" and vals.get("res_id") in shared
+                        and self._crm_rm_is_internal_vals(vals, internal_subtypes)):
+                    vals["crm_rm_company_id"] = company
+        return super().create(vals_list)
+
+    @api.model
+    def _crm_rm_is_internal_vals(self, vals, internal_subtypes):
+        """Whether a message to create is internal (not correspondence with the
+        customer): notes, tracking and activity messages."""
+        message_type = vals.get("message_type", "comment")
+        if message_type == "user_notification":
+            return False
+        if vals.get("is_internal") or message_type == "notification":
+            return True
+        if message_type == "comment":
+            subtype = vals.get("subtype_id")
+            return not subtype or subtype in internal_subtypes
+        return False  # e-mails, automated e-mails to the customer
+
+    def write(self, vals):
+        if "crm_rm_company_id" in vals and not self.env.su:
+            vals = {k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+        return super().write(vals)
+
+
+class MailTrackingValue(models.Model):
+    _inherit = "mail.tracking.value"
+
+    crm_rm_company_id = fields.Many2one(
+        "res.company", string="Company of the Value", readonly=True,
+        help="Set on the tracking of a company-dependent field (the Salesperson): "
+        "the company whose value changed. Only its users see the line.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        field_ids = {vals.get("field_id") for vals in vals_list if vals.get("field_id")}
+        per_company = set()
+        if field_ids:
+            for field in self.env["ir.model.fields"].sudo().browse(field_ids):
+                model_field = self.env[field.model]._fields.get(field.name) \
+                    if field.model in self.env else None
+                if model_field is not None and model_field.company_dependent:
+                    per_company.add(field.id)
+        company = self.env.company.id
+        vals_list = [
+            dict(vals, crm_rm_company_id=company if vals.get("field_id") in per_company else False)
+            for vals in vals_list
+        ]
+        return super().create(vals_list)
+
+    def _crm_rm_filter_company(self, env):
+        companies = set(env.companies.ids)
+        return self.filtered(
+            lambda tracking: not tracking.crm_rm_company_id
+            or tracking.crm_rm_company_id.id in companies)
+
+    def _filter_has_field_access(self, env):
+        # the chatter (mail.message _to_store) and every formatting route
+        return super()._filter_has_field_access(env)._crm_rm_filter_company(env)
+
+    def _filter_free_field_access(self):
+        # the tracking summary of notification e-mails goes to any follower:
+        # a company's value is not for everybody
+        return super()._filter_free_field_access().filtered(lambda t: not t.crm_rm_company_id)
+
+
+class MailActivity(models.Model):
+    _inherit = "mail.activity"
+
+    crm_rm_company_id = fields.Many2one(
+        "res.company", string="Private to Company", readonly=True, copy=False,
+        index="btree_not_null",
+        help="Activity on a customer shared by several companies, scheduled in this "
+        "company: only its users and the assignee see it.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [{k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+                     for vals in vals_list]
+        partner_model = self.env["ir.model"]._get_id("res.partner")
+
+        def on_partner(vals):
+            return vals.get("res_model") == "res.partner" or vals.get("res_model_id") == partner_model
+
+        shared = shared_partner_ids(self.env, [
+            vals.get("res_id") for vals in vals_list if on_partner(vals)])
+        if shared:
+            company = self.env.company.id
+            for vals in vals_list:
+                if on_partner(vals) and vals.get("res_id") in shared:
+                    vals["crm_rm_company_id"] = company
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "crm_rm_company_id" in vals and not self.env.su:
+            vals = {k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+        return super().write(vals)
+
+
+class MailFollowers(models.Model):
+    _inherit = "mail.followers"
+
+    crm_rm_company_id = fields.Many2one(
+        "res.company", string="Private to Company", readonly=True, copy=False,
+        index="btree_not_null",
+        help="An internal user following a customer shared by several companies, "
+        "subscribed in this company (e.g. as its Salesperson): only its users see it.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [{k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+                     for vals in vals_list]
+        shared = shared_partner_ids(self.env, [
+            vals.get("res_id") for vals in vals_list if vals.get("res_model") == "res.partner"])
+        if shared:
+            candidates = {vals.get("partner_id") for vals in vals_list
+                          if vals.get("res_model") == "res.partner" and vals.get("res_id") in shared}
+            employees = set(self.env["res.users"].sudo().with_context(active_test=False).search(
+                [("partner_id", "in", list(candidates - {False, None})),
+                 ("share", "=", False)]).partner_id.ids)
+            company = self.env.company.id
+            for vals in vals_list:
+                if (vals.get("res_model") == "res.partner" and vals.get("res_id") in shared
+                        and vals.get("partner_id") in employees):
+                    vals["crm_rm_company_id"] = company
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "crm_rm_company_id" in vals and not self.env.su:
+            vals = {k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+        return super().write(vals)
+
+
+class MailNotification(models.Model):
+    _inherit = "mail.notification"
+
+    crm_rm_company_id = fields.Many2one(
+        "res.company", string="Private to Company", readonly=True, copy=False,
+        index="btree_not_null",
+        help="Notification of an internal user about a message on a customer shared "
+        "by several companies: only the users of the company in which that user "
+        "follows the customer (or of the posting company) see who was notified.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [{k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+                     for vals in vals_list]
+        message_ids = list({vals.get("mail_message_id") for vals in vals_list
+                            if vals.get("mail_message_id") and vals.get("res_partner_id")})
+        if message_ids:
+            self.env["mail.message"].flush_model(["model", "res_id"])
+            self.env.cr.execute("""
+                SELECT m.id, m.res_id FROM mail_message m JOIN res_partner p ON p.id = m.res_id
+                 WHERE m.id = ANY(%s) AND m.model = 'res.partner' AND p.company_id IS NULL
+            """, [message_ids])
+            record_of = dict(self.env.cr.fetchall())
+            if record_of:
+                self._crm_rm_stamp(vals_list, record_of)
+        return super().create(vals_list)
+
+    def _crm_rm_stamp(self, vals_list, record_of):
+        """Stamp the notifications of employees on messages of shared customers
+        (``record_of``: message id -> customer id), in two queries."""
+        pids = {vals["res_partner_id"] for vals in vals_list
+                if vals.get("mail_message_id") in record_of}
+        employees = set(self.env["res.users"].sudo().with_context(active_test=False).search(
+            [("partner_id", "in", list(pids)), ("share", "=", False)]).partner_id.ids)
+        if not employees:
+            return
+        followers = self.env["mail.followers"].sudo().search_fetch([
+            ("res_model", "=", "res.partner"), ("res_id", "in", list(set(record_of.values()))),
+            ("partner_id", "in", list(employees)), ("crm_rm_company_id", "!=", False),
+        ], ["res_id", "partner_id", "crm_rm_company_id"])
+        stamp_of = {(f.res_id, f.partner_id.id): f.crm_rm_company_id.id for f in followers}
+        company = self.env.company.id
+        for vals in vals_list:
+            record = record_of.get(vals.get("mail_message_id"))
+            if record and vals["res_partner_id"] in employees:
+                vals["crm_rm_company_id"] = stamp_of.get((record, vals["res_partner_id"]), company)
+
+    def write(self, vals):
+        if "crm_rm_company_id" in vals and not self.env.su:
+            vals = {k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+        return super().write(vals)
+
+    def _filtered_for_web_client(self):
+        # a message's notifications are read as sudo by the chatter: keep those
+        # the user may read (the recipients another company follows are hidden)
+        return super(MailNotification, self._filtered_access("read"))._filtered_for_web_client()
