@@ -19,6 +19,7 @@ Tracking values of company-dependent fields (the Salesperson) are stamped on any
 record, and the chatter shows them only to the users of their company.
 """
 from odoo import api, fields, models
+from odoo.osv import expression
 
 
 def shared_partner_ids(env, ids):
@@ -242,3 +243,32 @@ class MailNotification(models.Model):
         # a message's notifications are read as sudo by the chatter: keep those
         # the user may read (the recipients another company follows are hidden)
         return super(MailNotification, self._filtered_access("read"))._filtered_for_web_client()
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # Odoo searches activities and messages of a record through a join that
+    # skips their record rules (auto_join): on customers, searches go through
+    # the rules, so that no filter finds a shared customer by another company's
+    # activity, assignee or note.
+    activity_ids = fields.One2many(auto_join=False)
+    message_ids = fields.One2many(auto_join=False)
+
+    @api.model
+    def _search_message_partner_ids(self, operator, operand):
+        """Searching customers by follower: Odoo searches every follower as
+        superuser; a follower private to another company must not match (it would
+        tell who follows a shared customer there)."""
+        neg = ""
+        if operator in expression.NEGATIVE_TERM_OPERATORS:
+            neg = "not "
+            operator = expression.TERM_OPERATORS_NEGATION[operator]
+        followers = self.env["mail.followers"].sudo()._search([
+            ("res_model", "=", self._name),
+            ("partner_id", operator, operand),
+            "|", "|", ("crm_rm_company_id", "=", False),
+            ("crm_rm_company_id", "in", self.env.companies.ids),
+            ("partner_id", "=", self.env.user.partner_id.id),
+        ])
+        return [("id", neg + "in", followers.subselect("res_id"))]

@@ -187,7 +187,9 @@ class TestPrivacyRoutes(LeadColleagueMixin, RelationshipHttpCase):
             "/mail/data", {"systray_get_activities": True})).get("res.partner"), 1)
 
     def test_shared_customer_user_of_both_companies_sees_both(self):
-        """Positive control: a user working in A and B sees both companies' items."""
+        """A user working in A and B sees both companies' items when both are
+        ticked in the company switcher (and when a route has no company context),
+        only A's when A alone is ticked."""
         self.authenticate(self.user_ab.login, self.user_ab.login)
         routes = self.all_routes("res.partner", self.shared,
                                  context={"allowed_company_ids": [self.company_b.id, self.company_a.id]})
@@ -202,6 +204,32 @@ class TestPrivacyRoutes(LeadColleagueMixin, RelationshipHttpCase):
         # the Salesperson field shows the current company's rep (B here)
         [row] = json.loads(routes["web_read"])
         self.assertEqual(row["user_id"]["id"], self.associate_b.id)
+
+        routes = self.all_routes("res.partner", self.shared,
+                                 context={"allowed_company_ids": [self.company_a.id]})
+        for route in ("web_read", "web_search_read", "activity_search_read",
+                      "message_search_read", "export_data"):
+            self.assertIn("A ", routes[route].replace("Rm Assoc A", ""), route)
+            self.assertNotIn("B calls", routes[route], route)
+            self.assertNotIn("B internal note", routes[route], route)
+            self.assertNotIn(self.associate_b.name, routes[route], route)
+
+    def test_shared_customer_search_is_no_oracle(self):
+        """B cannot find the shared customer by A's rep as follower or assignee."""
+        self.authenticate(self.manager_b.login, self.manager_b.login)
+        for field, value in (("message_partner_ids", self.associate_a.partner_id.id),
+                             ("activity_user_id", self.associate_a.id),
+                             ("activity_ids.summary", "A calls"),
+                             ("message_ids.body", "A internal note")):
+            domain = [("id", "=", self.shared.id), (field, "=" if field != "message_ids.body"
+                                                    else "ilike", value)]
+            self.assertEqual(self.call("res.partner", "search_count", domain), 0, field)
+        # B's own items are found
+        self.assertEqual(self.call("res.partner", "search_count", [
+            ("id", "=", self.shared.id),
+            ("message_partner_ids", "=", self.associate_b.partner_id.id)]), 1)
+        self.assertEqual(self.call("res.partner", "search_count", [
+            ("id", "=", self.shared.id), ("activity_user_id", "=", self.associate_b.id)]), 1)
 
     def test_shared_customer_stamp_not_client_settable(self):
         """A client can neither set nor clear the company of a private item."""
