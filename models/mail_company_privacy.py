@@ -280,3 +280,62 @@ class ResPartner(models.Model):
             ("partner_id", "=", self.env.user.partner_id.id),
         ])
         return [("id", neg + "in", followers.subselect("res_id"))]
+
+
+def stamp_existing(env):
+    """Stamp the private items of shared customers created before the stamps
+    existed (upgrade), in a few set-wise statements. The company is a guess: the
+    main company of the author, assignee or follower."""
+    cr = env.cr
+    env.flush_all()
+    # one user per partner (the lowest id), internal users only
+    employee = """(SELECT DISTINCT ON (partner_id) partner_id, company_id FROM res_users
+                    WHERE share IS NOT TRUE ORDER BY partner_id, id)"""
+    cr.execute(f"""
+        UPDATE mail_message m SET crm_rm_company_id = u.company_id
+          FROM res_partner p, {employee} u
+         WHERE m.model = 'res.partner' AND p.id = m.res_id AND p.company_id IS NULL
+           AND u.partner_id = m.author_id AND m.crm_rm_company_id IS NULL
+           AND (m.message_type = 'notification'
+                OR (m.message_type = 'comment' AND (m.is_internal OR m.subtype_id IS NULL
+                    OR m.subtype_id IN (SELECT id FROM mail_message_subtype WHERE internal))))
+    """)
+    per_company = [
+        field.id for field in env["ir.model.fields"].search([("ttype", "in", (
+            "many2one", "char", "integer", "float", "monetary", "boolean", "selection",
+            "date", "datetime", "text", "html"))])
+        if field.model in env and getattr(env[field.model]._fields.get(field.name),
+                                          "company_dependent", False)
+    ]
+    if per_company:
+        cr.execute("""
+            UPDATE mail_tracking_value t SET crm_rm_company_id = m.crm_rm_company_id
+              FROM mail_message m
+             WHERE t.mail_message_id = m.id AND m.crm_rm_company_id IS NOT NULL
+               AND t.crm_rm_company_id IS NULL AND t.field_id = ANY(%s)
+        """, [per_company])
+    cr.execute("""
+        UPDATE mail_activity a SET crm_rm_company_id = u.company_id
+          FROM res_partner p, res_users u
+         WHERE a.res_model = 'res.partner' AND p.id = a.res_id AND p.company_id IS NULL
+           AND u.id = COALESCE(a.user_id, a.create_uid) AND a.crm_rm_company_id IS NULL
+    """)
+    cr.execute(f"""
+        UPDATE mail_followers f SET crm_rm_company_id = u.company_id
+          FROM res_partner p, {employee} u
+         WHERE f.res_model = 'res.partner' AND p.id = f.res_id AND p.company_id IS NULL
+           AND u.partner_id = f.partner_id AND f.crm_rm_company_id IS NULL
+    """)
+    cr.execute(f"""
+        UPDATE mail_notification n
+           SET crm_rm_company_id = COALESCE(
+                   (SELECT f.crm_rm_company_id FROM mail_followers f
+                     WHERE f.res_model = 'res.partner' AND f.res_id = m.res_id
+                       AND f.partner_id = n.res_partner_id),
+                   m.crm_rm_company_id, u.company_id)
+          FROM mail_message m, res_partner p, {employee} u
+         WHERE n.mail_message_id = m.id AND m.model = 'res.partner' AND p.id = m.res_id
+           AND p.company_id IS NULL AND u.partner_id = n.res_partner_id
+           AND n.crm_rm_company_id IS NULL
+    """)
+    env.invalidate_all()

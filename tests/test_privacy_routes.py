@@ -8,6 +8,7 @@ import json
 from odoo import http
 from odoo.tests import tagged
 
+from ..models.mail_company_privacy import stamp_existing
 from .common import RelationshipHttpCase
 from .test_lead_colleague import LeadColleagueMixin
 
@@ -242,6 +243,24 @@ class TestPrivacyRoutes(LeadColleagueMixin, RelationshipHttpCase):
         self.assertEqual(note.crm_rm_company_id, self.company_b)
         self.authenticate(self.manager_a.login, self.manager_a.login)
         self.assertNotIn("B internal note", json.dumps(self.chatter("res.partner", self.shared)))
+
+    def test_shared_customer_upgrade_stamps_existing_items(self):
+        """Items created before the stamps existed are stamped on upgrade with the
+        main company of their author, assignee or follower."""
+        self.env.flush_all()
+        for table in ("mail_message", "mail_tracking_value", "mail_activity",
+                      "mail_followers", "mail_notification"):
+            self.env.cr.execute(f"UPDATE {table} SET crm_rm_company_id = NULL")
+        self.env.invalidate_all()
+        self.authenticate(self.manager_b.login, self.manager_b.login)
+        routes = self.all_routes("res.partner", self.shared)
+        self.assertIn("A internal note", routes["messages"], "unstamped: readable by all")
+        stamp_existing(self.env)
+        routes = self.all_routes("res.partner", self.shared)
+        for text in (self.associate_a.name, "A calls", "A internal note"):
+            self.assertNoneContains(routes, text)
+        self.assertIn(self.associate_b.name, self.tracking_values(routes["messages"]))
+        self.assertIn("Quotation sent to the customer", routes["messages"])
 
     # -- leads shared through an offer ------------------------------------------------
     def test_offered_lead_b_sees_nothing_of_a(self):
