@@ -113,6 +113,9 @@ class TestPrivacyRoutes(LeadColleagueMixin, RelationshipHttpCase):
                                          READ_SPEC, **kw),
             "activity_search_read": self.call("mail.activity", "search_read", domain,
                                               ["summary", "user_id"], **kw),
+            # the Activity view of the web client
+            "activity_view": self.call("mail.activity", "get_activity_data", model,
+                                       [("id", "=", record.id)], **kw),
             "follower_search_read": self.call("mail.followers", "search_read", domain,
                                               ["partner_id"], **kw),
             "message_search_read": self.call(
@@ -123,6 +126,19 @@ class TestPrivacyRoutes(LeadColleagueMixin, RelationshipHttpCase):
         }
         return {route: json.dumps(value) if not isinstance(value, str) else value
                 for route, value in out.items()}
+
+    def activity_view(self, routes):
+        """(activity ids, assigned user ids) of the Activity view's data."""
+        data = json.loads(routes["activity_view"])
+        ids, users = set(), set()
+        for per_type in data["grouped_activities"].values():
+            for group in per_type.values():
+                ids.update(group["ids"])
+                users.update(group["user_assigned_ids"])
+        return ids, users
+
+    def activity(self, summary):
+        return self.env["mail.activity"].search([("summary", "=", summary)])
 
     def assertNoneContains(self, routes, text):
         leaking = [route for route, value in routes.items() if text in value]
@@ -142,6 +158,8 @@ class TestPrivacyRoutes(LeadColleagueMixin, RelationshipHttpCase):
         values = self.tracking_values(routes["messages"])
         self.assertIn(self.associate_b.name, values)
         self.assertNotIn(self.associate_a.name, values)
+        self.assertEqual(self.activity_view(routes),
+                         (set(self.activity("B calls").ids), {self.associate_b.id}))
         # B's own items are there
         self.assertAllContain(routes, "B calls", only=["thread_data", "web_read", "web_search_read",
                                                        "activity_search_read", "export_data",
@@ -177,6 +195,8 @@ class TestPrivacyRoutes(LeadColleagueMixin, RelationshipHttpCase):
                                                        "activity_search_read", "export_data",
                                                        "export_csv"])
         self.assertAllContain(routes, "A internal note", only=["messages", "message_search_read"])
+        self.assertEqual(self.activity_view(routes),
+                         (set(self.activity("A calls").ids), {self.associate_a.id}))
         self.assertAllContain(routes, self.associate_a.name, only=[
             "thread_data", "web_read", "web_search_read", "activity_search_read",
             "follower_search_read", "export_data", "export_csv"])
