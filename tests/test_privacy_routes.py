@@ -251,6 +251,22 @@ class TestPrivacyRoutes(LeadColleagueMixin, RelationshipHttpCase):
         self.assertEqual(self.call("res.partner", "search_count", [
             ("id", "=", self.shared.id), ("activity_user_id", "=", self.associate_b.id)]), 1)
 
+    def test_shared_customer_note_to_a_recipient_of_another_company(self):
+        """A note of A that names a user of B as recipient is read by that user
+        (the author chose to tell them), not by B's other users."""
+        self.shared.with_user(self.manager_a).with_context(
+            allowed_company_ids=self.company_a.ids).message_post(
+            body="A asks B's manager", message_type="comment", subtype_xmlid="mail.mt_note",
+            partner_ids=self.manager_b.partner_id.ids)
+        self.flush_tracking()
+        self.authenticate(self.manager_b.login, self.manager_b.login)
+        messages, __ = self.chatter("res.partner", self.shared)
+        self.assertIn("A asks B's manager", messages)
+        self.assertNotIn("A internal note", messages)
+        self.authenticate(self.associate_b.login, self.associate_b.login)
+        messages, __ = self.chatter("res.partner", self.shared)
+        self.assertNotIn("A asks B's manager", messages)
+
     def test_shared_customer_stamp_not_client_settable(self):
         """A client can neither set nor clear the company of a private item."""
         self.authenticate(self.manager_b.login, self.manager_b.login)
