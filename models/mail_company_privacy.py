@@ -87,22 +87,13 @@ class MailTrackingValue(models.Model):
         help="Set on the tracking of a company-dependent field (the Salesperson): "
         "the company whose value changed. Only its users see the line.")
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        field_ids = {vals.get("field_id") for vals in vals_list if vals.get("field_id")}
-        per_company = set()
-        if field_ids:
-            for field in self.env["ir.model.fields"].sudo().browse(field_ids):
-                model_field = self.env[field.model]._fields.get(field.name) \
-                    if field.model in self.env else None
-                if model_field is not None and model_field.company_dependent:
-                    per_company.add(field.id)
-        company = self.env.company.id
-        vals_list = [
-            dict(vals, crm_rm_company_id=company if vals.get("field_id") in per_company else False)
-            for vals in vals_list
-        ]
-        return super().create(vals_list)
+    @api.model
+    def _create_tracking_values(self, initial_value, new_value, col_name, col_info, record):
+        values = super()._create_tracking_values(initial_value, new_value, col_name, col_info, record)
+        field = record._fields.get(col_name)
+        if values and field is not None and field.company_dependent:
+            values["crm_rm_company_id"] = record.env.company.id
+        return values
 
     def _crm_rm_filter_company(self, env):
         companies = set(env.companies.ids)
@@ -203,13 +194,13 @@ class MailNotification(models.Model):
                      for vals in vals_list]
         message_ids = list({vals.get("mail_message_id") for vals in vals_list
                             if vals.get("mail_message_id") and vals.get("res_partner_id")})
-        if message_ids:
-            self.env["mail.message"].flush_model(["model", "res_id"])
-            self.env.cr.execute("""
-                SELECT m.id, m.res_id FROM mail_message m JOIN res_partner p ON p.id = m.res_id
-                 WHERE m.id = ANY(%s) AND m.model = 'res.partner' AND p.company_id IS NULL
-            """, [message_ids])
-            record_of = dict(self.env.cr.fetchall())
+        # the messages were just posted: their model is in the cache, no query
+        # unless they are on customers
+        messages = self.env["mail.message"].sudo().browse(message_ids).filtered(
+            lambda m: m.model == "res.partner" and m.res_id)
+        if messages:
+            shared = shared_partner_ids(self.env, messages.mapped("res_id"))
+            record_of = {m.id: m.res_id for m in messages if m.res_id in shared}
             if record_of:
                 self._crm_rm_stamp(vals_list, record_of)
         return super().create(vals_list)
