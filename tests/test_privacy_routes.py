@@ -282,7 +282,7 @@ class TestPrivacyRoutes(LeadColleagueMixin, RelationshipHttpCase):
     def test_shared_customer_upgrade_stamps_existing_items(self):
         """Items created before the stamps existed are stamped on upgrade with the
         main company of their author, assignee or follower."""
-        from ..models.mail_company_privacy import stamp_existing
+        from ..models.mail_message import stamp_existing
         self.env.flush_all()
         for table in ("mail_message", "mail_tracking_value", "mail_activity",
                       "mail_followers", "mail_notification"):

@@ -10,7 +10,7 @@ docs/shared_customer_privacy.md.
 """
 from odoo import SUPERUSER_ID, api
 
-from odoo.addons.crm_relationship_manager.models.mail_company_privacy import stamp_existing
+from odoo.addons.crm_relationship_manager.models.mail_message import stamp_existing
 
 
 def migrate(cr, version):
