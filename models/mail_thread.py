@@ -14,6 +14,10 @@ class MailThread(models.AbstractModel):
         """Searching records by follower: Odoo searches every follower as
         superuser; a follower private to another company must not match (it would
         tell who follows a shared customer there)."""
+        # Odoo's own checks first (portal users may only search themselves)
+        result = super()._search_message_partner_ids(operator, operand)
+        if self.env.su:
+            return result
         neg = ""
         if operator in expression.NEGATIVE_TERM_OPERATORS:
             neg = "not "
