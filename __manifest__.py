@@ -4,7 +4,7 @@
     "name": "CRM Relationship Manager",
     "summary": "Who is responsible for each customer and lead, "
     "and moving that responsibility safely",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "crm_relationship_manager authors",
@@ -28,6 +28,7 @@
         "views/res_users_views.xml",
         "wizards/res_users_reassign_views.xml",
         "security/crm_lead_colleague_security.xml",
+        "security/mail_company_privacy_security.xml",
         "wizards/crm_lead_offer_wizard_views.xml",
         "views/crm_lead_offer_views.xml",
         "security/crm_rotation_pool_security.xml",

@@ -11,10 +11,11 @@ from it) and a meeting created in the calendar. Those paths set the context key
 ``MANUAL_KEY`` (a server flag: a client cannot send it); everything else is
 automated.
 """
-from odoo import api, models
+from odoo import api, fields, models
 
 from ..context_keys import ACTIVITY_MANUAL as MANUAL_KEY
 from ..context_keys import KEEP_ACTIVITIES_OF, RELAY, SERVER, server_value
+from .mail_message import shared_partner_ids
 
 
 class MailActivity(models.Model):
@@ -77,3 +78,38 @@ class MailActivity(models.Model):
             "%(company)s scheduled %(activity)s on its side of the lead, due on %(date)s.",
             company=company.name, activity=what(last[lead.id].with_env(lead.env)),
             date=last[lead.id].date_deadline))
+
+
+class MailActivityCompanyPrivacy(models.Model):
+    """The company stamp of shared customers (see models/mail_message.py)."""
+
+    _inherit = "mail.activity"
+
+    crm_rm_company_id = fields.Many2one(
+        "res.company", string="Private to Company", readonly=True, copy=False,
+        index="btree_not_null",
+        help="Activity on a customer shared by several companies, scheduled in this "
+        "company: only its users and the assignee see it.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [{k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+                     for vals in vals_list]
+        partner_model = self.env["ir.model"]._get_id("res.partner")
+
+        def on_partner(vals):
+            return vals.get("res_model") == "res.partner" or vals.get("res_model_id") == partner_model
+
+        shared = shared_partner_ids(self.env, [
+            vals.get("res_id") for vals in vals_list if on_partner(vals)])
+        if shared:
+            company = self.env.company.id
+            for vals in vals_list:
+                if on_partner(vals) and vals.get("res_id") in shared:
+                    vals["crm_rm_company_id"] = company
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "crm_rm_company_id" in vals and not self.env.su:
+            vals = {k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+        return super().write(vals)

@@ -14,3 +14,4 @@ from . import test_transfer
 from . import test_import_customers_rpc
 from . import test_multi_company_rpc
 from . import test_context_keys
+from . import test_privacy_routes
