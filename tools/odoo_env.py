@@ -255,10 +255,11 @@ def run_addon_tests(args):
 def run_compat(args, version, refresh=False):
     """The Odoo compatibility suite (see tools/compat.py); 0 when nothing regressed.
 
-    The database gets Odoo's modules first; when no committed baseline matches
-    this Odoo version (or ``refresh``, which stops there), the suites run on it
-    once without the addon and the baseline file is written. Then the addon is
-    installed into the same database and the suites run again.
+    With a committed baseline for this Odoo version, one database gets Odoo's
+    modules and the addon, and the suites run once. Without one (or with
+    ``refresh``, which stops there), the database gets Odoo's modules alone,
+    the suites run and the baseline file is written; then the addon is installed
+    into the same database and the suites run again.
     """
     import odoo
 
@@ -282,8 +283,10 @@ def run_compat(args, version, refresh=False):
                                     "--log-level=warn", "--no-http"), check=True)
         else:
             drop_db(args, database)
-            install(args, database, demo=True, extra_modules=compat.MODULES, addon=False)
-            if baseline is None:
+            if baseline is not None:
+                install(args, database, demo=True, extra_modules=compat.MODULES)
+            else:
+                install(args, database, demo=True, extra_modules=compat.MODULES, addon=False)
                 log(f"No baseline for Odoo {version}: running the suites without the addon ...")
                 baseline = suites("without the addon")
                 compat.write_baseline(path, version, baseline)
@@ -291,7 +294,7 @@ def run_compat(args, version, refresh=False):
                     f"in {time.monotonic() - started:.0f} s")
                 if refresh:
                     return 0
-            install(args, database, demo=True)
+                install(args, database, demo=True)
         log("Running the suites with the addon ...")
         current = suites("with the addon")
     finally:
