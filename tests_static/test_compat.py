@@ -43,10 +43,30 @@ def test_allow_list_excuses_only_its_tests():
     assert result["suites"]["base"]["regressions"] == 0
 
 
+def test_failures_that_pass_when_run_again_are_flaky():
+    baseline = {LEAD + "a": "passed", LEAD + "b": "passed", LEAD + "c": "passed"}
+    current = {LEAD + "a": "failed", LEAD + "b": "failed", LEAD + "c": "passed"}
+    result = compat.compare(baseline, current, {}, rerun={LEAD + "a": "passed", LEAD + "b": "failed"})
+    assert result["regressions"] == [LEAD + "b"]
+    assert result["flaky"] == [LEAD + "a"]
+    assert result["suites"]["crm"]["regressions"] == 1
+    assert any("flaky" in line and line.endswith(LEAD + "a")
+               for line in compat.summary_lines(result))
+
+
+def test_paths_of_selected_tests(tmp_path):
+    (tmp_path / "crm/tests").mkdir(parents=True)
+    (tmp_path / "crm/__manifest__.py").write_text("{}")
+    assert compat.test_paths(["/nowhere", str(tmp_path)], only=[LEAD + "a"]) == [
+        f"{tmp_path}/{LEAD}a"]
+    with pytest.raises(SystemExit, match="module test_mail not found"):
+        compat.test_paths([str(tmp_path)], only=[ARCHIVE])
+
+
 def test_no_regression_when_identical():
     runs = {LEAD + "a": "passed", LEAD + "b": "failed"}
     result = compat.compare(runs, dict(runs), {})
-    assert result["regressions"] == [] and result["allowed"] == [] and result["stale"] == []
+    assert result["regressions"] == result["allowed"] == result["flaky"] == result["stale"] == []
 
 
 def test_summary_has_one_line_per_suite_then_each_regression():

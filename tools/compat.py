@@ -72,28 +72,37 @@ def load_allowlist(path=ALLOWLIST):
     return parse_allowlist(Path(path).read_text())
 
 
-def compare(baseline, current, allowed):
+def compare(baseline, current, allowed, rerun=None):
     """Compare two runs, each ``{test id: 'passed' | 'failed' | 'skipped'}``.
 
     Returns ``{'suites': {suite: counts}, 'regressions': [...], 'allowed': [...],
-    'stale': [...]}``: regressions are the tests passing in ``baseline`` that do not
-    pass in ``current`` (failed, skipped or missing) and are not in ``allowed``;
-    ``allowed`` lists the deviations that the allow-list excused, and ``stale`` the
-    allow-list entries that no longer deviate.
+    'flaky': [...], 'stale': [...]}``: regressions are the tests passing in
+    ``baseline`` that do not pass in ``current`` (failed, skipped or missing) and
+    are not in ``allowed``; ``allowed`` lists the deviations that the allow-list
+    excused, and ``stale`` the allow-list entries that no longer deviate.
+    ``rerun`` holds the outcomes of the regressed tests run a second time: those
+    that pass then are ``flaky`` (timing under load), not regressions.
     """
     suites = {}
     for name, outcomes in (("without", baseline), ("with", current)):
         for test, outcome in outcomes.items():
             counts = suites.setdefault(suite_of(test), _empty_counts())
             counts[name][outcome] = counts[name].get(outcome, 0) + 1
-    regressions, excused = [], []
+    regressions, excused, flaky = [], [], []
+    rerun = rerun or {}
     for test, outcome in sorted(baseline.items()):
-        if outcome == "passed" and current.get(test) != "passed":
-            (excused if test in allowed else regressions).append(test)
-            if test not in allowed:
-                suites[suite_of(test)]["regressions"] += 1
+        if outcome != "passed" or current.get(test) == "passed":
+            continue
+        if test in allowed:
+            excused.append(test)
+        elif rerun.get(test) == "passed":
+            flaky.append(test)
+        else:
+            regressions.append(test)
+            suites[suite_of(test)]["regressions"] += 1
     stale = sorted(set(allowed) - set(excused))
-    return {"suites": suites, "regressions": regressions, "allowed": excused, "stale": stale}
+    return {"suites": suites, "regressions": regressions, "allowed": excused, "flaky": flaky,
+            "stale": stale}
 
 
 def _empty_counts():
@@ -115,19 +124,29 @@ def summary_lines(result):
     lines += [f"  REGRESSION {test}" for test in result["regressions"]]
     lines += [f"  allowed deviation (tools/compat/allowlist.txt): {test}"
               for test in result["allowed"]]
+    lines += [f"  flaky: failed with the addon, passed when run again: {test}"
+              for test in result["flaky"]]
     lines += [f"  note: allow-listed test no longer deviates, remove it from the list: {test}"
               for test in result["stale"]]
     return lines
 
 
-def test_paths(addons_paths):
-    """Absolute paths of the suites' test files, found in Odoo's addons folders."""
+def module_folder(module, addons_paths):
+    folder = next((Path(p) / module for p in addons_paths
+                   if (Path(p) / module / "__manifest__.py").is_file()), None)
+    if folder is None:
+        raise SystemExit(f"Odoo compatibility suite: module {module} not found in {addons_paths}")
+    return folder
+
+
+def test_paths(addons_paths, only=None):
+    """pytest arguments for the suites' test files, found in Odoo's addons folders,
+    or for the tests ``only`` (test ids)."""
+    if only is not None:
+        return [str(module_folder(suite_of(test), addons_paths).parent / test) for test in only]
     paths = []
     for module, patterns in SUITES.values():
-        folder = next((Path(p) / module for p in addons_paths
-                       if (Path(p) / module / "__manifest__.py").is_file()), None)
-        if folder is None:
-            raise SystemExit(f"Odoo compatibility suite: module {module} not found in {addons_paths}")
+        folder = module_folder(module, addons_paths)
         for pattern in patterns:
             found = sorted(folder.glob(pattern))
             if not found:
@@ -136,8 +155,9 @@ def test_paths(addons_paths):
     return paths
 
 
-def run_suites(run_pytest, pytest_args, addons_paths, label):
-    """Run every suite once on the database named in ``pytest_args``; return its outcomes.
+def run_suites(run_pytest, pytest_args, addons_paths, label, only=None):
+    """Run every suite (or the tests ``only``) once on the database named in
+    ``pytest_args``; return the outcomes.
 
     The run fails loudly (SystemExit) when pytest cannot run the suites at all: a
     compatibility suite that silently runs nothing would hide every regression.
@@ -145,7 +165,7 @@ def run_suites(run_pytest, pytest_args, addons_paths, label):
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "outcomes.json"
         rc = run_pytest(
-            test_paths(addons_paths),
+            test_paths(addons_paths, only),
             ["-p", "crm_rm_compat_plugin", "-q", "--no-header",
              "-c", str(TOOLS.parent / "pyproject.toml"), f"--rootdir={TOOLS.parent}",
              "--tb=line", *pytest_args],

@@ -27,9 +27,14 @@ def pytest_collection_modifyitems(items):
     PATHS.update((item.nodeid, item.path) for item in items)
 
 
+def pytest_configure(config):
+    PATHS["<rootdir>"] = config.rootpath
+
+
 def pytest_collectreport(report):
     if report.failed:  # a test file that cannot even be imported
-        OUTCOMES[report.nodeid] = "failed"
+        path = PATHS["<rootdir>"] / report.nodeid.split("::")[0]
+        OUTCOMES[test_id(report.nodeid, path.resolve())] = "failed"
 
 
 def pytest_runtest_logreport(report):

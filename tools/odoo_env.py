@@ -270,8 +270,8 @@ def run_compat(args, version, refresh=False):
     path = compat.baseline_path(version)
     baseline = None if refresh or not path.exists() else compat.read_baseline(path, version)
     database = f"{args.database}_compat" if args.reuse_db else f"crm_rm_compat_{os.getpid()}"
-    suites = lambda label: compat.run_suites(  # noqa: E731
-        run_pytest, odoo_pytest_args(args, database), odoo.addons.__path__, label)
+    suites = lambda label, only=None: compat.run_suites(  # noqa: E731
+        run_pytest, odoo_pytest_args(args, database), odoo.addons.__path__, label, only)
     reuse = args.reuse_db and db_exists(args, database)
     if reuse and baseline is None:
         raise SystemExit(f"No baseline for Odoo {version} and --reuse-db kept a database with "
@@ -297,10 +297,15 @@ def run_compat(args, version, refresh=False):
                 install(args, database, demo=True)
         log("Running the suites with the addon ...")
         current = suites("with the addon")
+        result = compat.compare(baseline, current, allowed)
+        if result["regressions"]:
+            log(f"Running the {len(result['regressions'])} regressed tests again "
+                "(a test that passes then is only flaky) ...")
+            rerun = suites("again with the addon", only=result["regressions"])
+            result = compat.compare(baseline, current, allowed, rerun)
     finally:
         if not (args.keep_db or args.reuse_db):
             drop_db(args, database)
-    result = compat.compare(baseline, current, allowed)
     log(f"Odoo compatibility suite ({time.monotonic() - started:.0f} s):")
     for line in compat.summary_lines(result):
         log(line)
