@@ -6,6 +6,8 @@ as Odoo's own runs), once without the addon (the baseline, committed per Odoo
 version in ``tools/compat/baseline-<version>.json``) and once with it. A test
 that passes in the baseline and does not pass with the addon is a regression,
 unless ``tools/compat/allowlist.txt`` lists it with the reason of the deviation.
+The regressed tests run a second time: one that passes then is reported as
+flaky (a few of Odoo's tests depend on timing on a loaded machine).
 
 Both runs load every module first and then run the tests, so at_install and
 post_install tests see the same registry in both: the comparison is fair.
