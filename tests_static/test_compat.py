@@ -54,6 +54,13 @@ def test_failures_that_pass_when_run_again_are_flaky():
                for line in compat.summary_lines(result))
 
 
+def test_rerun_runs_whole_classes():
+    # some of Odoo's tests only fail after their class-mates: run the class again
+    assert compat.rerun_selection([LEAD + "a", LEAD + "b", ARCHIVE]) == [
+        "crm/tests/test_crm_lead.py::TestCRMLead",
+        "test_mail/tests/test_mail_activity.py::TestActivityMixin"]
+
+
 def test_paths_of_selected_tests(tmp_path):
     (tmp_path / "crm/tests").mkdir(parents=True)
     (tmp_path / "crm/__manifest__.py").write_text("{}")

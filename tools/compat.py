@@ -6,8 +6,9 @@ as Odoo's own runs), once without the addon (the baseline, committed per Odoo
 version in ``tools/compat/baseline-<version>.json``) and once with it. A test
 that passes in the baseline and does not pass with the addon is a regression,
 unless ``tools/compat/allowlist.txt`` lists it with the reason of the deviation.
-The regressed tests run a second time: one that passes then is reported as
-flaky (a few of Odoo's tests depend on timing on a loaded machine).
+The test classes of the regressed tests run a second time: a test that passes
+then is reported as flaky (a few of Odoo's tests depend on timing on a loaded
+machine). Whole classes, because some tests only fail after their class-mates.
 
 Both runs load every module first and then run the tests, so at_install and
 post_install tests see the same registry in both: the comparison is fair.
@@ -82,8 +83,8 @@ def compare(baseline, current, allowed, rerun=None):
     ``baseline`` that do not pass in ``current`` (failed, skipped or missing) and
     are not in ``allowed``; ``allowed`` lists the deviations that the allow-list
     excused, and ``stale`` the allow-list entries that no longer deviate.
-    ``rerun`` holds the outcomes of the regressed tests run a second time: those
-    that pass then are ``flaky`` (timing under load), not regressions.
+    ``rerun`` holds the outcomes of a second run of the regressed tests' classes:
+    those that pass then are ``flaky`` (timing under load), not regressions.
     """
     suites = {}
     for name, outcomes in (("without", baseline), ("with", current)):
@@ -105,6 +106,11 @@ def compare(baseline, current, allowed, rerun=None):
     stale = sorted(set(allowed) - set(excused))
     return {"suites": suites, "regressions": regressions, "allowed": excused, "flaky": flaky,
             "stale": stale}
+
+
+def rerun_selection(tests):
+    """The test classes (``file::Class``) holding ``tests``, to run them again."""
+    return sorted({test.rsplit("::", 1)[0] for test in tests})
 
 
 def _empty_counts():

@@ -299,9 +299,10 @@ def run_compat(args, version, refresh=False):
         current = suites("with the addon")
         result = compat.compare(baseline, current, allowed)
         if result["regressions"]:
-            log(f"Running the {len(result['regressions'])} regressed tests again "
-                "(a test that passes then is only flaky) ...")
-            rerun = suites("again with the addon", only=result["regressions"])
+            log(f"Running the classes of the {len(result['regressions'])} regressed tests "
+                "again (a test that passes then is only flaky) ...")
+            rerun = suites("again with the addon",
+                           only=compat.rerun_selection(result["regressions"]))
             result = compat.compare(baseline, current, allowed, rerun)
     finally:
         if not (args.keep_db or args.reuse_db):
