@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Drive an installed Odoo 18 for this addon: ``demo``, ``test`` and ``pip-install``.
+"""Drive an installed Odoo 18 for this addon: ``demo``, ``test``, ``compat-baseline``
+and ``pip-install``.
 
 This script assumes Odoo 18.0 is already installed (``import odoo`` works) and a
 PostgreSQL server is reachable; it installs neither. It is what ``make demo`` and
@@ -13,8 +14,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
+
+import compat
 
 ADDON = "crm_relationship_manager"
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,8 +120,8 @@ def drop_db(args, name):
     shutil.rmtree(Path.home() / ".local/share/Odoo/filestore" / name, ignore_errors=True)
 
 
-def install(args, database, demo=True, extra_modules=()):
-    modules = ",".join([ADDON, *extra_modules])
+def install(args, database, demo=True, extra_modules=(), addon=True):
+    modules = ",".join([*([ADDON] if addon else []), *extra_modules])
     cmd = odoo_cmd(args, "-d", database, "-i", modules, "--stop-after-init", "--log-level=warn",
                    "--http-port=0", "--no-http")
     if not demo:
@@ -161,26 +165,33 @@ def run_pytest(paths, extra=(), env=None, cwd=None):
     return subprocess.run(cmd, env=full_env, cwd=cwd or ROOT).returncode
 
 
-def cmd_test(args):
-    ok, why = odoo_status()
-    if not ok:
-        # confcutdir: keep pytest from importing the addon package (the repo root)
-        rc = run_pytest(["tests_static"], ["-q", "--confcutdir=tests_static", "-p", "no:odoo"],
-                        env={"CRM_RM_ODOO": "0"})
-        if rc not in (0,):
-            return rc
-        log(f"Odoo suite skipped: Odoo 18 is not importable ({why}).")
-        return 0
+def odoo_pytest_args(args, database):
+    """pytest-odoo options for a run on ``database`` (HttpCase and tours included)."""
+    return [
+        f"--odoo-database={database}",
+        f"--odoo-addons-path={addons_path()}",
+        "--odoo-http",
+        f"--odoo-extra=http-port={args.http_port}",
+        "--odoo-log-level=warn",
+        # pytest-odoo imports odoo.tests before it turns test mode on,
+        # which makes Odoo log a spurious "Importing test framework" error
+        "--odoo-extra=log-handler=odoo.tests.common:CRITICAL",
+        f"--odoo-extra=db_host={args.db_host}",
+        f"--odoo-extra=db_port={args.db_port}",
+        f"--odoo-extra=db_user={args.db_user}",
+    ]
+
+
+def check_test_prerequisites(args):
+    """None when Odoo's tests can run in full here, else the reason (tours would be skipped)."""
     if not (shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")):
-        log("Chromium is missing: Odoo would silently skip the tours. "
-            "Install Debian's 'chromium' package (apt-get install chromium).")
-        return 1
+        return ("Chromium is missing: Odoo would silently skip the tours. "
+                "Install Debian's 'chromium' package (apt-get install chromium).")
     probe = subprocess.run([sys.executable, "-c", "import websocket"], capture_output=True,
                            cwd=tempfile.gettempdir())
     if probe.returncode != 0:
-        log("The Python package websocket-client is missing: Odoo would silently skip the "
-            "tours. Install it (pip install websocket-client).")
-        return 1
+        return ("The Python package websocket-client is missing: Odoo would silently skip the "
+                "tours. Install it (pip install websocket-client).")
     if not args.http_port:
         # a free port, so that a running `make demo` does not get in the way
         import socket
@@ -188,6 +199,32 @@ def cmd_test(args):
             sock.bind(("127.0.0.1", 0))
             args.http_port = str(sock.getsockname()[1])
     ensure_db_role(args)
+    return None
+
+
+def cmd_test(args):
+    ok, info = odoo_status()
+    if not ok:
+        # confcutdir: keep pytest from importing the addon package (the repo root)
+        rc = run_pytest(["tests_static"], ["-q", "--confcutdir=tests_static", "-p", "no:odoo"],
+                        env={"CRM_RM_ODOO": "0"})
+        if rc not in (0,):
+            return rc
+        log(f"Odoo suite skipped: Odoo 18 is not importable ({info}).")
+        return 0
+    problem = check_test_prerequisites(args)
+    if problem:
+        log(problem)
+        return 1
+    rc = 0 if args.compat_only else run_addon_tests(args)
+    if args.no_compat or ((args.k or args.paths) and not args.compat_only):
+        log("Odoo compatibility suite not run (" + ("--no-compat" if args.no_compat else
+            "tests selected with -k/paths; --compat-only runs it") + ").")
+        return rc
+    return run_compat(args, version=info) or rc
+
+
+def run_addon_tests(args):
     database = args.database if args.reuse_db else f"crm_rm_test_{os.getpid()}"
     try:
         if args.reuse_db and db_exists(args, database):
@@ -197,23 +234,10 @@ def cmd_test(args):
         else:
             install(args, database, demo=True)
         addon = addons_dir() / ADDON
-        rc = run_pytest(
+        return run_pytest(
             [str(addon / p) for p in (args.paths or ["tests_static", "tests"])],
-            [*(["-k", args.k] if args.k else []),
-                "-q", "-rfEs",
-                f"--odoo-database={database}",
-                f"--odoo-addons-path={addons_path()}",
-                "--odoo-http",
-                f"--odoo-extra=http-port={args.http_port}",
-                "--odoo-log-level=warn",
-                # pytest-odoo imports odoo.tests before it turns test mode on,
-                # which makes Odoo log a spurious "Importing test framework" error
-                "--odoo-extra=log-handler=odoo.tests.common:CRITICAL",
-                f"--odoo-extra=db_host={args.db_host}",
-                f"--odoo-extra=db_port={args.db_port}",
-                f"--odoo-extra=db_user={args.db_user}",
-                f"--rootdir={addon}",
-            ],
+            [*(["-k", args.k] if args.k else []), "-q", "-rfEs",
+             *odoo_pytest_args(args, database), f"--rootdir={addon}"],
             env={
                 "CRM_RM_ODOO": "1",
                 "CRM_RM_DB_HOST": args.db_host,
@@ -223,10 +247,88 @@ def cmd_test(args):
             },
             cwd=addon,
         )
-        return rc
     finally:
         if not (args.keep_db or args.reuse_db):
             drop_db(args, database)
+
+
+def run_compat(args, version, refresh=False):
+    """The Odoo compatibility suite (see tools/compat.py); 0 when nothing regressed.
+
+    With a committed baseline for this Odoo version, one database gets Odoo's
+    modules and the addon, and the suites run once. Without one (or with
+    ``refresh``, which stops there), the database gets Odoo's modules alone,
+    the suites run and the baseline file is written; then the addon is installed
+    into the same database and the suites run again.
+    """
+    import odoo
+
+    started = time.monotonic()
+    log(f"Odoo compatibility suite: Odoo's own tests of {', '.join(compat.SUITES)} "
+        f"with and without {ADDON} (Odoo {version})")
+    allowed = compat.load_allowlist()
+    path = compat.baseline_path(version)
+    baseline = None if refresh or not path.exists() else compat.read_baseline(path, version)
+    database = f"{args.database}_compat" if args.reuse_db else f"crm_rm_compat_{os.getpid()}"
+    suites = lambda label, only=None: compat.run_suites(  # noqa: E731
+        run_pytest, odoo_pytest_args(args, database), odoo.addons.__path__, label, only)
+    reuse = args.reuse_db and db_exists(args, database)
+    if reuse and baseline is None:
+        raise SystemExit(f"No baseline for Odoo {version} and --reuse-db kept a database with "
+                         f"the addon: drop {database} or run `make compat-baseline` first")
+    try:
+        if reuse:
+            log(f"Updating {ADDON} in database {database} ...")
+            subprocess.run(odoo_cmd(args, "-d", database, "-u", ADDON, "--stop-after-init",
+                                    "--log-level=warn", "--no-http"), check=True)
+        else:
+            drop_db(args, database)
+            if baseline is not None:
+                install(args, database, demo=True, extra_modules=compat.MODULES)
+            else:
+                install(args, database, demo=True, extra_modules=compat.MODULES, addon=False)
+                log(f"No baseline for Odoo {version}: running the suites without the addon ...")
+                baseline = suites("without the addon")
+                compat.write_baseline(path, version, baseline)
+                log(f"Wrote {path.relative_to(ROOT)} (commit it) "
+                    f"in {time.monotonic() - started:.0f} s")
+                if refresh:
+                    return 0
+                install(args, database, demo=True)
+        log("Running the suites with the addon ...")
+        current = suites("with the addon")
+        result = compat.compare(baseline, current, allowed)
+        if result["regressions"]:
+            log(f"Running the classes of the {len(result['regressions'])} regressed tests "
+                "again (a test that passes then is only flaky) ...")
+            rerun = suites("again with the addon",
+                           only=compat.rerun_selection(result["regressions"]))
+            result = compat.compare(baseline, current, allowed, rerun)
+    finally:
+        if not (args.keep_db or args.reuse_db):
+            drop_db(args, database)
+    log(f"Odoo compatibility suite ({time.monotonic() - started:.0f} s):")
+    for line in compat.summary_lines(result):
+        log(line)
+    if result["regressions"]:
+        log(f"FAILED: {len(result['regressions'])} of Odoo's tests pass without {ADDON} and "
+            "fail with it (fix them, or list an intended deviation with its reason in "
+            "tools/compat/allowlist.txt)")
+        return 1
+    log("Odoo compatibility suite: no regression.")
+    return 0
+
+
+def cmd_compat_baseline(args):
+    """Recompute the committed baseline for the installed Odoo version (without the addon)."""
+    ok, info = odoo_status()
+    if not ok:
+        raise SystemExit(f"compat-baseline needs Odoo 18: {info}")
+    problem = check_test_prerequisites(args)
+    if problem:
+        raise SystemExit(problem)
+    args.reuse_db = False
+    return run_compat(args, version=info, refresh=True)
 
 
 def export_tree(dest):
@@ -253,7 +355,7 @@ def cmd_pip_install(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["demo", "test", "pip-install"])
+    parser.add_argument("command", choices=["demo", "test", "pip-install", "compat-baseline"])
     parser.add_argument("--db-host", default=os.environ.get("PGHOST", "127.0.0.1"))
     parser.add_argument("--db-port", default=os.environ.get("PGPORT", "5432"))
     parser.add_argument("--db-user", default="odoo")
@@ -264,12 +366,18 @@ def main():
     parser.add_argument("--reuse-db", action="store_true",
                         help="dev loop: update the addon in --database (create it if "
                         "missing) and keep it")
+    compat_opts = parser.add_mutually_exclusive_group()
+    compat_opts.add_argument("--no-compat", action="store_true",
+                             help="test: skip the Odoo compatibility suite (dev loop)")
+    compat_opts.add_argument("--compat-only", action="store_true",
+                             help="test: run only the Odoo compatibility suite")
     parser.add_argument("--pip-args", type=shlex.split, help="pip command line (default: install)")
     parser.add_argument("-k", help="only the tests matching this pytest expression")
     parser.add_argument("paths", nargs="*", help="test paths relative to the addon "
                         "(default: tests_static tests)")
     args = parser.parse_intermixed_args()
-    handler = {"demo": cmd_demo, "test": cmd_test, "pip-install": cmd_pip_install}[args.command]
+    handler = {"demo": cmd_demo, "test": cmd_test, "pip-install": cmd_pip_install,
+               "compat-baseline": cmd_compat_baseline}[args.command]
     sys.exit(handler(args) or 0)
 
 
