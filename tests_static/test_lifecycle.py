@@ -188,15 +188,16 @@ def test_update_of_a_module_loaded_before_keeps_salespersons():
         expected = {"shared": [rep_a, rep_b], "customer_b": [rep_b, rep_b],
                     "contact_b": [rep_b, rep_b]}
         assert read["reps"] == expected
-        # Odoo's own column holds the value Odoo would have without the addon
-        ids = before["ids"]
-        assert read["plain"] == {str(ids["shared"]): rep_a, str(ids["customer_b"]): rep_b,
-                                 str(ids["contact_b"]): rep_b}
 
-        # raises CalledProcessError ("Failed to load registry") with the
-        # Salesperson stored in Odoo's column converted to jsonb
+        # raises CalledProcessError ("Failed to load registry": cannot cast jsonb
+        # object to type integer) with the Salesperson stored in Odoo's column
+        # converted to jsonb
         _odoo(db, "-u", "crm")
         after = _script(db, _READ_REPS)
         assert after == read
+        # Odoo's own column holds the value Odoo would have without the addon
+        ids = before["ids"]
+        assert after["plain"] == {str(ids["shared"]): rep_a, str(ids["customer_b"]): rep_b,
+                                  str(ids["contact_b"]): rep_b}
     finally:
         _drop(db)
