@@ -1,17 +1,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Install/uninstall hooks.
 
-The addon stores the standard Salesperson (``res_partner.user_id``) per company
-(a ``company_dependent`` jsonb column) so that a customer shared by several
-companies shows each company only its own rep. Odoo cannot cast an integer
-column to jsonb by itself, so the conversion is done here, and undone on
-uninstall, without losing any value.
+The addon stores the Salesperson of each company in its own company-dependent
+field (``res_partner.crm_rm_user_id``, jsonb) so that a customer shared by
+several companies shows each company only its own rep. Odoo's plain
+``res_partner.user_id`` column is left as Odoo defines it (modules loaded before
+the addon expect it on every update) and kept in step by the addon, so an
+uninstall has nothing to restore.
 """
 import logging
 
 from psycopg2.extras import Json
 
-from odoo.tools import SQL, sql
+from odoo.tools import sql
 
 _logger = logging.getLogger(__name__)
 
@@ -30,26 +31,32 @@ def pre_init_hook(env):
     cr = env.cr
     _create_external_ref_columns(cr)
     _create_lead_colleague_column(cr)
-    if _column_type(cr, "res_partner", "user_id") != "int4":
+    _create_salesperson_column(cr)
+
+
+def _create_salesperson_column(cr):
+    """Create the per-company Salesperson column and fill it from Odoo's plain one.
+
+    A partner of one company keeps its rep in that company; a shared partner
+    keeps it in every company its rep works in. Created in SQL (one UPDATE) so
+    that the ORM does not compute it partner by partner.
+    """
+    if _column_type(cr, "res_partner", "crm_rm_user_id"):
         return
-    _logger.info("Converting res_partner.user_id to a per-company (jsonb) column")
-    cr.execute("ALTER TABLE res_partner DROP CONSTRAINT IF EXISTS res_partner_user_id_fkey")
-    # A partner of one company keeps its rep in that company; a shared partner
-    # keeps it in every company its rep works in. One ALTER ... TYPE rewrites the
-    # table once (an UPDATE of every row would also update every index of it);
-    # its USING expression may not query other tables, hence the map of each
-    # rep's companies given as a value.
+    _logger.info("Creating the per-company Salesperson column res_partner.crm_rm_user_id")
+    sql.create_column(cr, "res_partner", "crm_rm_user_id", "jsonb", "Salesperson in the Company")
+    # each rep's companies, given as a value (a join per row costs more)
     cr.execute("SELECT user_id, jsonb_object_agg(cid::text, user_id) "
                "FROM res_company_users_rel GROUP BY user_id")
     rep_companies = {str(user_id): value for user_id, value in cr.fetchall()}
     cr.execute(
         """
-        ALTER TABLE res_partner ALTER COLUMN user_id TYPE jsonb USING
-            CASE WHEN user_id IS NULL THEN NULL
-                 WHEN company_id IS NOT NULL
+        UPDATE res_partner SET crm_rm_user_id =
+            CASE WHEN company_id IS NOT NULL
                       THEN jsonb_build_object(company_id::text, user_id)
                  ELSE %s::jsonb -> user_id::text
             END
+         WHERE user_id IS NOT NULL
         """,
         (Json(rep_companies),),
     )
@@ -107,12 +114,12 @@ def post_init_hook(env):
             INSERT INTO crm_relationship (partner_id, user_id, company_id, role_id, source,
                                           date_start, is_current, reason, changed_by_id,
                                           create_uid, create_date, write_uid, write_date)
-            SELECT p.id, (p.user_id ->> %(company)s)::int, %(company_id)s, %(role)s, 'odoo',
+            SELECT p.id, (p.crm_rm_user_id ->> %(company)s)::int, %(company_id)s, %(role)s, 'odoo',
                    now() at time zone 'UTC', true, %(reason)s, %(uid)s,
                    %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
               FROM res_partner p
-              JOIN res_users u ON u.id = (p.user_id ->> %(company)s)::int
-             WHERE p.user_id ? %(company)s
+              JOIN res_users u ON u.id = (p.crm_rm_user_id ->> %(company)s)::int
+             WHERE p.crm_rm_user_id ? %(company)s
                AND p.commercial_partner_id = p.id
             ON CONFLICT DO NOTHING
             """,
@@ -129,14 +136,11 @@ def post_init_hook(env):
 
 
 def uninstall_hook(env):
-    """Prepare the removal of the addon's data; the Salesperson column is restored later.
+    """Prepare the removal of the addon's data.
 
-    Odoo runs this hook *before* it deletes the addon's records (roles, demo
-    users and companies, ...) through the ORM of the registry that still has the
-    per-company Salesperson. That ORM reads and writes ``res_partner.user_id`` as
-    jsonb (deleting a user clears it from the jsonb values), so the column stays
-    jsonb here; :func:`restore_plain_salesperson` converts it once the records
-    are gone (see ``ir.module.module.module_uninstall``, models/ir_module_module.py).
+    Odoo's plain ``res_partner.user_id`` column holds the value Odoo would have
+    without the addon all along: nothing to restore (Odoo drops the addon's
+    ``crm_rm_user_id`` column).
     """
     cr = env.cr
     # rotation pools keep their turn counter in a sequence of their own
@@ -189,38 +193,3 @@ def _drop_restricting_foreign_keys(env):
     )
     for conname, table in cr.fetchall():
         cr.execute(f'ALTER TABLE {table} DROP CONSTRAINT IF EXISTS "{conname}"')
-
-
-def restore_plain_salesperson(cr):
-    """Turn the per-company ``res_partner.user_id`` back into Odoo's plain column.
-
-    Called once the addon's records are deleted, before Odoo reloads the registry
-    without the addon (which expects an int4 column).
-    """
-    if _column_type(cr, "res_partner", "user_id") != "jsonb":
-        return
-    _logger.info("Restoring res_partner.user_id to a plain column")
-    # Keep the rep of the partner's own company, else the one of the lowest
-    # company. One ALTER ... TYPE rewrites the table once (an UPDATE of every row
-    # would also update every index of it); its USING expression may not hold a
-    # subquery, hence the companies found in the column spelled out in order.
-    cr.execute("SELECT DISTINCT jsonb_object_keys(user_id) FROM res_partner "
-               "WHERE jsonb_typeof(user_id) = 'object'")
-    companies = sorted(int(key) for (key,) in cr.fetchall() if key.isdigit())
-    cr.execute(SQL(
-        "ALTER TABLE res_partner ALTER COLUMN user_id TYPE int4 USING "
-        "CASE WHEN jsonb_typeof(user_id) = 'object' THEN COALESCE(%s) END",
-        SQL(", ").join([
-            SQL("(user_id ->> company_id::text)::int"),
-            *(SQL("(user_id ->> %s)::int", str(company)) for company in companies),
-        ]),
-    ))
-    # a rep deleted while the addon was installed is no one's Salesperson
-    cr.execute(
-        "UPDATE res_partner p SET user_id = NULL WHERE p.user_id IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.id = p.user_id)"
-    )
-    cr.execute(
-        "ALTER TABLE res_partner ADD CONSTRAINT res_partner_user_id_fkey FOREIGN KEY "
-        "(user_id) REFERENCES res_users(id) ON DELETE SET NULL"
-    )

@@ -16,10 +16,12 @@ Salesperson). Then, each step a real ``odoo`` command whose log is captured:
 2. ``-i crm_relationship_manager``; each company must then see, through the
    ORM (``with_company``), the rep of its own partners and, on a shared
    partner, the rep if the rep works in that company; each of these is a
-   current relationship; every lead's Colleague is its Salesperson;
+   current relationship; every lead's Colleague is its Salesperson; Odoo's
+   plain ``res_partner.user_id`` column is untouched (int4, same values);
 3. uninstall (``button_immediate_uninstall``, as the Apps menu does):
-   ``res_partner.user_id`` must be Odoo's plain column again, with exactly
-   the values it had before step 2;
+   ``res_partner.user_id`` (Odoo's plain column, never converted: the
+   per-company values are in the addon's ``crm_rm_user_id``, dropped here) must
+   hold exactly the values it had before step 2;
 4. ``-i crm_relationship_manager`` again, checked as in step 2.
 
 Any mismatch, any ERROR or CRITICAL line in a log, or a missed goal exits
@@ -358,10 +360,17 @@ def step_check_installed(args, env):
     if cr.fetchone()[0] != "installed":
         return {"problems": [f"{ADDON} is not installed"]}
     expected = expected_per_company(env)
-    cr.execute("SELECT id FROM bench_salesperson_before")
-    ids = [row[0] for row in cr.fetchall()]
+    cr.execute("SELECT id, company_id, user_id FROM bench_salesperson_before")
+    rows = cr.fetchall()
+    ids = [row[0] for row in rows]
+    # what each company reads: a partner of one company shows that company's rep
+    # whatever the current company; a shared one the current company's
+    own = {pid: uid or False for pid, cid, uid in rows if cid}
+    shown = {company_id: {pid: own[pid] if pid in own else uid
+                          for pid, uid in wanted.items()}
+             for company_id, wanted in expected.items()}
     seen = 0
-    for company_id, wanted in expected.items():
+    for company_id, wanted in shown.items():
         partners = env["res.partner"].with_company(company_id).with_context(active_test=False)
         bad = []
         for start in range(0, len(ids), 20_000):
@@ -389,12 +398,36 @@ def step_check_installed(args, env):
         problems.append(f"current relationships: {len(want_rel - got_rel)} missing, "
                         f"{len(got_rel - want_rel)} unexpected, e.g. "
                         f"{sorted(want_rel - got_rel)[:3]} / {sorted(got_rel - want_rel)[:3]}")
+    problems += check_plain_column(cr)
     problems += check_leads(cr, installed=True)
     summary = (f"{seen:,} (company, partner) Salespersons read through with_company() as "
                f"expected, {len(got_rel):,} current relationships, every lead's Colleague "
                "is its Salesperson"
                if not problems else "MISMATCH: " + "; ".join(problems))
     return {"problems": problems, "summary": summary}
+
+
+def check_plain_column(cr):
+    """Odoo's ``res_partner.user_id``: a plain int4 column with its foreign key,
+    holding the values Odoo had before the install."""
+    cr.execute("SELECT udt_name FROM information_schema.columns "
+               "WHERE table_name = 'res_partner' AND column_name = 'user_id'")
+    column_type = cr.fetchone()[0]
+    if column_type != "int4":
+        return [f"res_partner.user_id is {column_type}, not int4"]
+    problems = []
+    cr.execute("SELECT confdeltype FROM pg_constraint WHERE conname = 'res_partner_user_id_fkey'")
+    fk = cr.fetchone()
+    if not fk or fk[0] != "n":
+        problems.append("res_partner.user_id has no ON DELETE SET NULL foreign key")
+    cr.execute("SELECT b.id, p.user_id, b.user_id FROM bench_salesperson_before b "
+               "LEFT JOIN res_partner p ON p.id = b.id "
+               "WHERE p.id IS NULL OR p.user_id IS DISTINCT FROM b.user_id")
+    bad = cr.fetchall()
+    if bad:
+        problems.append(f"{len(bad)} plain Salesperson(s) differ from before the install, "
+                        f"first (partner, now, before): {bad[:5]}")
+    return problems
 
 
 def step_uninstall(args, env):
@@ -410,29 +443,18 @@ def step_check_uninstalled(args, env):
     cr.execute("SELECT state FROM ir_module_module WHERE name = %s", (ADDON,))
     if cr.fetchone()[0] != "uninstalled":
         problems.append(f"{ADDON} is not uninstalled")
-    cr.execute("SELECT udt_name FROM information_schema.columns "
-               "WHERE table_name = 'res_partner' AND column_name = 'user_id'")
-    column_type = cr.fetchone()[0]
-    if column_type != "int4":
-        return {"problems": [f"res_partner.user_id is {column_type}, not int4"]}
-    cr.execute("SELECT confdeltype FROM pg_constraint WHERE conname = 'res_partner_user_id_fkey'")
-    fk = cr.fetchone()
-    if not fk or fk[0] != "n":
-        problems.append("res_partner.user_id has no ON DELETE SET NULL foreign key")
-    cr.execute("SELECT b.id, p.user_id, b.user_id FROM bench_salesperson_before b "
-               "LEFT JOIN res_partner p ON p.id = b.id "
-               "WHERE p.id IS NULL OR p.user_id IS DISTINCT FROM b.user_id")
-    bad = cr.fetchall()
-    if bad:
-        problems.append(f"{len(bad)} Salesperson(s) differ from before the install, "
-                        f"first (partner, now, before): {bad[:5]}")
+    problems += check_plain_column(cr)
+    cr.execute("SELECT count(*) FROM information_schema.columns "
+               "WHERE table_name = 'res_partner' AND column_name = 'crm_rm_user_id'")
+    if cr.fetchone()[0]:
+        problems.append("the res_partner.crm_rm_user_id column is still there")
     if "crm.relationship" in env.registry or "crm_relationship" in [
             t for (t,) in _tables(cr)]:
         problems.append("the crm_relationship table is still there")
     problems += check_leads(cr, installed=False)
     cr.execute("SELECT count(*) FROM bench_salesperson_before WHERE user_id IS NOT NULL")
     count = cr.fetchone()[0]
-    summary = (f"res_partner.user_id is a plain int4 column again, the {count:,} "
+    summary = (f"res_partner.user_id is Odoo's plain int4 column, the {count:,} "
                "Salespersons are those Odoo had before the install, and the leads' too"
                if not problems else "MISMATCH: " + "; ".join(problems))
     return {"problems": problems, "summary": summary}

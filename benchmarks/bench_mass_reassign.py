@@ -58,9 +58,10 @@ def build(env, count, policy):
     cr.execute(
         """
         INSERT INTO res_partner (name, complete_name, is_company, company_id, active, type,
-                                 user_id, create_date, write_date, create_uid, write_uid)
+                                 user_id, crm_rm_user_id,
+                                 create_date, write_date, create_uid, write_uid)
         SELECT 'Mass Customer ' || g, 'Mass Customer ' || g, true, %(company)s, true,
-               'contact', jsonb_build_object(%(company)s::text, %(source)s),
+               'contact', %(source)s, jsonb_build_object(%(company)s::text, %(source)s),
                now() at time zone 'UTC', now() at time zone 'UTC', 1, 1
           FROM generate_series(1, %(count)s) g
         RETURNING id
@@ -184,10 +185,11 @@ def run_floor(env, batch, source):
                (source.id, batch.id))
     cr.execute(
         """
-        UPDATE res_partner p SET user_id = jsonb_build_object(%s::text, %s)
+        UPDATE res_partner p SET crm_rm_user_id = jsonb_build_object(%s::text, %s),
+                                 user_id = %s
           FROM crm_relationship_batch_item i
          WHERE i.batch_id = %s AND p.commercial_partner_id = i.partner_id
-        """, (company.id, source.id, batch.id))
+        """, (company.id, source.id, source.id, batch.id))
     cr.execute(
         """
         UPDATE crm_lead l SET user_id = %s

@@ -20,7 +20,6 @@ from . import crm_rotation_pool
 from . import crm_rotation_pool_member
 from . import crm_rotation_pool_state
 from . import crm_rotation_log
-from . import ir_module_module
 from . import mail_message
 from . import mail_tracking_value
 from . import mail_thread

@@ -420,13 +420,7 @@ class CrmRelationship(models.Model):
         contacts = self.env["res.partner"].sudo().with_context(active_test=False).search(
             [("commercial_partner_id", "in", partners.ids)]
         )
-        # the values cached for other companies would be flushed with this one
-        # (a customer of one company reads its own company's value whatever the
-        # current company: res.partner._field_to_sql); store ``company``'s only
-        contacts.invalidate_recordset(["user_id"])
-        contacts.with_company(company).with_context(**{NO_SYNC: SERVER}).write(
-            {"user_id": user.id or False}
-        )
+        contacts._crm_rm_write_salesperson(user, company)
 
     # ------------------------------------------------------------------
     # ORM: every create/write goes through _assign

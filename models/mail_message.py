@@ -100,8 +100,10 @@ def stamp_existing(env):
         field.id for field in env["ir.model.fields"].search([("ttype", "in", (
             "many2one", "char", "integer", "float", "monetary", "boolean", "selection",
             "date", "datetime", "text", "html"))])
-        if field.model in env and getattr(env[field.model]._fields.get(field.name),
-                                          "company_dependent", False)
+        if field.model in env and (
+            getattr(env[field.model]._fields.get(field.name), "company_dependent", False)
+            # the per-company Salesperson was stored in user_id up to 18.0.1.3.0
+            or (field.model, field.name) == ("res.partner", "user_id"))
     ]
     if per_company:
         cr.execute("""

@@ -45,14 +45,29 @@ def normalize_external_ref(value):
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    # The Salesperson is stored per company (jsonb), so that a customer shared by
-    # several companies shows each company its own rep and nothing else. The
-    # column is converted by the pre-init hook and restored on uninstall.
+    # The Salesperson of each company is stored in ``crm_rm_user_id`` (a
+    # company-dependent jsonb column), so that a customer shared by several
+    # companies shows each company its own rep and nothing else. Odoo's
+    # ``user_id`` column stays the plain int4 column Odoo defines (modules loaded
+    # before the addon, e.g. on ``-u crm``, expect it): it holds the value Odoo
+    # would have without the addon (the rep of the partner's company, else of
+    # the lowest company), kept in step by every Salesperson write. ``user_id``
+    # is *read* per company through ``_field_to_sql``, hence its cache depends on
+    # the company.
     user_id = fields.Many2one(
-        company_dependent=True,
         compute=False,
         precompute=False,
         store=True,
+        tracking=False,
+        depends_context=("company",),
+    )
+    crm_rm_user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson in the Company",
+        company_dependent=True,
+        copy=False,
+        tracking=4,
+        help="The internal user in charge of this contact, in each company.",
     )
     relationship_ids = fields.One2many(
         "crm.relationship", "partner_id", string="Relationships",
@@ -108,12 +123,11 @@ class ResPartner(models.Model):
         the rep of a B customer while A is current, in forms, lists, searches
         and exports); a shared customer shows the current company's, as Odoo's
         company-dependent fields do."""
-        field = self._fields.get(fname)
-        if fname != "user_id" or not field.company_dependent:
+        if fname != "user_id" or "crm_rm_user_id" not in self._fields:
             return super()._field_to_sql(alias, fname, query, flush)
         # always flushed: a value pending in the cache of another company (the
         # customer's) is the one read here
-        column = SQL.identifier(alias, "user_id", to_flush=field)
+        column = SQL.identifier(alias, "crm_rm_user_id", to_flush=self._fields["crm_rm_user_id"])
         company = SQL.identifier(alias, "company_id", to_flush=self._fields["company_id"])
         users = self.env["res.users"]
         exists = SQL.identifier(Query.make_alias(users._table, "exists"))
@@ -128,7 +142,11 @@ class ResPartner(models.Model):
     def create(self, vals_list):
         self._check_import_archive_vals(vals_list)
         if server_value(self.env.context, NO_SYNC):
-            return super().create(vals_list)
+            vals_list = [self._crm_rm_salesperson_vals(vals) for vals in vals_list]
+            partners = super().create(vals_list)
+            partners.browse([p.id for p, vals in zip(partners, vals_list)
+                             if vals.get("crm_rm_user_id")])._crm_rm_sync_plain_salesperson()
+            return partners
         # the Salesperson is written below in the customer's company (an INSERT
         # would store it in the current company)
         vals_list = [dict(vals) for vals in vals_list]
@@ -170,9 +188,53 @@ class ResPartner(models.Model):
                 reason=server_value(self.env.context, REL_REASON) or False,
             )
         if contacts:
-            contacts.invalidate_recordset(["user_id"])
             for company, partners in Rel._customer_companies(contacts, user).items():
-                super(ResPartner, partners.with_company(company)).write({"user_id": user.id})
+                partners._crm_rm_write_salesperson(user, company)
+
+    @api.model
+    def _crm_rm_salesperson_vals(self, vals):
+        """``vals`` with the Salesperson given as ``user_id`` written in the
+        per-company field (the current company's value)."""
+        if "user_id" not in vals:
+            return vals
+        vals = dict(vals)
+        user = vals.pop("user_id")
+        vals["crm_rm_user_id"] = user.id if isinstance(user, models.BaseModel) else user
+        return vals
+
+    def _crm_rm_write_salesperson(self, user, company):
+        """Write ``user`` as the Salesperson of ``company`` on these partners
+        (tracked), and keep Odoo's plain column in step."""
+        if not self:
+            return
+        # the values cached for other companies would be flushed with this one
+        self.invalidate_recordset(["crm_rm_user_id", "user_id"])
+        super(ResPartner, self.with_company(company).with_context(**{NO_SYNC: SERVER})).write(
+            {"crm_rm_user_id": user.id or False})
+        self._crm_rm_sync_plain_salesperson()
+
+    def _crm_rm_sync_plain_salesperson(self):
+        """Set Odoo's plain ``user_id`` column of these partners to the value Odoo
+        would have without the addon: the rep of the partner's own company, else
+        (shared partner) the one of the lowest company. One statement."""
+        if not self:
+            return
+        self.flush_model(["crm_rm_user_id", "company_id"])
+        self.env.cr.execute(SQL(
+            """
+            UPDATE res_partner p
+               SET user_id = (
+                   SELECT u.id FROM res_users u
+                    WHERE u.id = CASE WHEN jsonb_typeof(p.crm_rm_user_id) = 'object' THEN
+                              COALESCE((p.crm_rm_user_id ->> p.company_id::text)::int4,
+                                       (SELECT e.value::int4
+                                          FROM jsonb_each_text(p.crm_rm_user_id) e
+                                         WHERE e.value ~ '^[0-9]+$' AND e.key ~ '^[0-9]+$'
+                                         ORDER BY e.key::int4 LIMIT 1))
+                          END)
+             WHERE p.id = ANY(%s)
+            """, self.ids))
+        self.invalidate_recordset(["user_id"])
 
     def _inherit_parent_salesperson(self, keep_own=True):
         """Give these contacts their parent's Salesperson in every company where
@@ -180,19 +242,23 @@ class ResPartner(models.Model):
         has one (Odoo only fills an empty Salesperson). One statement."""
         if not self:
             return
-        self.flush_model(["user_id", "parent_id"])
-        merged = ("COALESCE(parent.user_id, '{}') || jsonb_strip_nulls(COALESCE(c.user_id, '{}'))"
+        self.flush_model(["crm_rm_user_id", "parent_id"])
+        merged = ("COALESCE(parent.crm_rm_user_id, '{}') "
+                  "|| jsonb_strip_nulls(COALESCE(c.crm_rm_user_id, '{}'))"
                   if keep_own else
-                  "jsonb_strip_nulls(COALESCE(c.user_id, '{}')) || parent.user_id")
+                  "jsonb_strip_nulls(COALESCE(c.crm_rm_user_id, '{}')) || parent.crm_rm_user_id")
         self.env.cr.execute(SQL(
             f"""
-            UPDATE res_partner c SET user_id = {merged}
+            UPDATE res_partner c SET crm_rm_user_id = {merged}
               FROM res_partner parent
              WHERE c.id = ANY(%s) AND parent.id = c.parent_id
-               AND parent.user_id IS NOT NULL AND parent.user_id != '{{}}'
-               AND jsonb_typeof(parent.user_id) = 'object'
+               AND parent.crm_rm_user_id IS NOT NULL AND parent.crm_rm_user_id != '{{}}'
+               AND jsonb_typeof(parent.crm_rm_user_id) = 'object'
+             RETURNING c.id
             """, self.ids))
-        self.invalidate_recordset(["user_id"])
+        changed = self.browse([row[0] for row in self.env.cr.fetchall()])
+        self.invalidate_recordset(["crm_rm_user_id", "user_id"])
+        changed._crm_rm_sync_plain_salesperson()
 
     @api.onchange("parent_id")
     def _onchange_parent_id_salesperson(self):
@@ -217,7 +283,11 @@ class ResPartner(models.Model):
             # restored: leave the import trash
             vals = dict(vals, import_archived_date=False, import_archived_company_id=False)
         if server_value(self.env.context, NO_SYNC):
-            return super().write(vals)
+            if "user_id" not in vals:
+                return super().write(vals)
+            super().write(self._crm_rm_salesperson_vals(vals))
+            self._crm_rm_sync_plain_salesperson()
+            return True
         if "user_id" not in vals:
             res = super().write(vals)
             if vals.get("parent_id"):

@@ -33,8 +33,42 @@ class TestMultiCompanyRpc(RelationshipHttpCase):
     def stored(self, partner):
         """The raw per-company Salesperson column of ``partner``."""
         self.env.flush_all()
-        self.env.cr.execute("SELECT user_id FROM res_partner WHERE id = %s", [partner.id])
+        self.env.cr.execute("SELECT crm_rm_user_id FROM res_partner WHERE id = %s", [partner.id])
         return {int(k): v for k, v in (self.env.cr.fetchone()[0] or {}).items() if v}
+
+    def plain(self, partner):
+        """Odoo's own ``res_partner.user_id`` column of ``partner`` (an int4)."""
+        self.env.flush_all()
+        self.env.cr.execute("SELECT user_id FROM res_partner WHERE id = %s", [partner.id])
+        return self.env.cr.fetchone()[0]
+
+    def test_salesperson_cache_per_company_and_plain_column(self):
+        """``user_id`` read in A then in B in one transaction gives each company's
+        rep (its cache depends on the company); Odoo's plain column holds the
+        value Odoo would have: the partner's own company's rep, else the lowest
+        company's."""
+        self.assign(self.shared, self.associate_a, company=self.company_a)
+        self.assign(self.shared, self.associate_b, company=self.company_b)
+        partner = self.env["res.partner"].browse(self.shared.id)
+        self.env.invalidate_all()
+        self.assertEqual(partner.with_company(self.company_a).user_id, self.associate_a)
+        self.assertEqual(partner.with_company(self.company_b).user_id, self.associate_b)
+        self.assertEqual(partner.with_company(self.company_a).user_id, self.associate_a)
+        self.assertEqual(
+            self.env["res.partner"].with_company(self.company_b).search(
+                [("id", "=", partner.id), ("user_id", "=", self.associate_b.id)]), partner)
+        lowest = min(self.company_a, self.company_b, key=lambda c: c.id)
+        self.assertEqual(self.plain(self.shared),
+                         (self.associate_a if lowest == self.company_a else self.associate_b).id)
+        self.assign(self.customer_b, self.associate_b, company=self.company_b)
+        self.assertEqual(self.plain(self.customer_b), self.associate_b.id)
+        self.assertEqual(self.stored(self.customer_b), {self.company_b.id: self.associate_b.id})
+        # a contact created under the B customer inherits its rep, in both columns
+        contact = self.env["res.partner"].create({"name": "B Person",
+                                                  "parent_id": self.customer_b.id,
+                                                  "company_id": self.company_b.id})
+        self.assertEqual(self.plain(contact), self.associate_b.id)
+        self.assertEqual(contact.with_company(self.company_a).user_id, self.associate_b)
 
     # ------------------------------------------------------------------
     # Users of several companies (A current, B ticked in the switcher)

@@ -63,6 +63,9 @@ def _column_type(db):
         out['rel_table'] = cr.fetchone()[0]
         cr.execute("SELECT count(*) FROM pg_constraint WHERE conname='res_partner_user_id_fkey'")
         out['fkey'] = cr.fetchone()[0]
+        cr.execute("SELECT udt_name FROM information_schema.columns "
+                   "WHERE table_name='res_partner' AND column_name='crm_rm_user_id'")
+        out['per_company'] = (cr.fetchone() or [None])[0]
     """)
 
 
@@ -82,7 +85,8 @@ def test_install_uninstall_keeps_salespersons():
                                                   'user_id': user.id})
             out.update(user=user.id, customer=customer.id)
         """)
-        assert _column_type(db) == {"type": "int4", "rel_table": False, "fkey": 1}
+        assert _column_type(db) == {"type": "int4", "rel_table": False, "fkey": 1,
+                                    "per_company": None}
 
         _odoo(db, "-i", ADDON, "--without-demo=all")
         installed = _script(db, f"""
@@ -99,7 +103,9 @@ def test_install_uninstall_keeps_salespersons():
         assert installed["rep"] == before["user"]
         assert installed["rel_user"] == before["user"] and installed["rel_count"] == 1
         assert installed["history"] == 2
-        assert _column_type(db) == {"type": "jsonb", "rel_table": True, "fkey": 0}
+        # Odoo's column is left as Odoo defines it; the per-company values are the addon's
+        assert _column_type(db) == {"type": "int4", "rel_table": True, "fkey": 1,
+                                    "per_company": "jsonb"}
 
         log = []
         _script(db, f"""
@@ -114,10 +120,84 @@ def test_install_uninstall_keeps_salespersons():
             out.update(state=module.state, rep=customer.user_id.id)
         """)
         assert after == {"state": "uninstalled", "rep": installed["new_rep"]}
-        assert _column_type(db) == {"type": "int4", "rel_table": False, "fkey": 1}
+        assert _column_type(db) == {"type": "int4", "rel_table": False, "fkey": 1,
+                                    "per_company": None}
     finally:
         conn = psycopg2.connect(**conn_args)
         conn.autocommit = True
         with conn.cursor() as cr:
             cr.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         conn.close()
+
+
+def _drop(db):
+    import psycopg2
+
+    conn = psycopg2.connect(host=os.environ["CRM_RM_DB_HOST"], port=os.environ["CRM_RM_DB_PORT"],
+                            user=os.environ["CRM_RM_DB_USER"], dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cr:
+        cr.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    conn.close()
+
+
+# the per-company Salespersons of a shared customer, a customer of B and its contact
+_READ_REPS = """
+    ids = json.loads(env['ir.config_parameter'].get_param('lifecycle.ids'))
+    a = env.ref('base.main_company')
+    b = env['res.company'].search([('name', '=', 'Lifecycle B')])
+    # both companies in one transaction: the cache of user_id depends on the company
+    out['reps'] = {name: [env['res.partner'].browse(pid).with_company(company).user_id.id
+                          for company in (a, b)]
+                   for name, pid in ids.items()}
+    cr.execute("SELECT id, user_id FROM res_partner WHERE id = ANY(%s)", [list(ids.values())])
+    out['plain'] = {str(pid): uid for pid, uid in cr.fetchall()}
+"""
+
+
+@pytest.mark.odoo
+def test_update_of_a_module_loaded_before_keeps_salespersons():
+    """``-u crm`` (a module loaded before the addon, that extends res.partner)
+    succeeds with the addon installed, and every per-company Salesperson stays."""
+    db = f"crm_rm_update_{os.getpid()}"
+    try:
+        _odoo(db, "-i", ADDON, "--without-demo=all")
+        before = _script(db, """
+            a = env.ref('base.main_company')
+            b = env['res.company'].create({'name': 'Lifecycle B'})
+            group = env.ref('sales_team.group_sale_salesman').id
+            def rep(login, companies):
+                return env['res.users'].create({
+                    'name': login, 'login': login, 'company_id': companies[0].id,
+                    'company_ids': [(6, 0, companies.ids)], 'groups_id': [(6, 0, [group])]})
+            rep_a, rep_b = rep('rep.a', a), rep('rep.b', b)
+            shared = env['res.partner'].create({'name': 'Shared Co', 'is_company': True,
+                                                'company_id': False})
+            shared.with_company(a).user_id = rep_a
+            shared.with_company(b).user_id = rep_b
+            customer_b = env['res.partner'].create({'name': 'B Co', 'is_company': True,
+                                                    'company_id': b.id, 'user_id': rep_b.id})
+            contact_b = env['res.partner'].create({'name': 'B Person', 'parent_id': customer_b.id,
+                                                   'company_id': b.id})
+            ids = {'shared': shared.id, 'customer_b': customer_b.id, 'contact_b': contact_b.id}
+            env['ir.config_parameter'].set_param('lifecycle.ids', json.dumps(ids))
+            out.update(rep_a=rep_a.id, rep_b=rep_b.id, ids=ids)
+        """)
+        read = _script(db, _READ_REPS)
+        rep_a, rep_b = before["rep_a"], before["rep_b"]
+        expected = {"shared": [rep_a, rep_b], "customer_b": [rep_b, rep_b],
+                    "contact_b": [rep_b, rep_b]}
+        assert read["reps"] == expected
+
+        # raises CalledProcessError ("Failed to load registry": cannot cast jsonb
+        # object to type integer) with the Salesperson stored in Odoo's column
+        # converted to jsonb
+        _odoo(db, "-u", "crm")
+        after = _script(db, _READ_REPS)
+        assert after == read
+        # Odoo's own column holds the value Odoo would have without the addon
+        ids = before["ids"]
+        assert after["plain"] == {str(ids["shared"]): rep_a, str(ids["customer_b"]): rep_b,
+                                  str(ids["contact_b"]): rep_b}
+    finally:
+        _drop(db)
