@@ -15,7 +15,7 @@ from odoo import api, fields, models
 
 from ..context_keys import ACTIVITY_MANUAL as MANUAL_KEY
 from ..context_keys import KEEP_ACTIVITIES_OF, RELAY, SERVER, server_value
-from .mail_message import shared_partner_ids
+from .mail_message import shared_partner_ids, without_stamp, written_vals
 
 
 class MailActivity(models.Model):
@@ -93,8 +93,7 @@ class MailActivityCompanyPrivacy(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        vals_list = [{k: v for k, v in vals.items() if k != "crm_rm_company_id"}
-                     for vals in vals_list]
+        vals_list = [without_stamp(vals) for vals in vals_list]
         partner_model = self.env["ir.model"]._get_id("res.partner")
 
         def on_partner(vals):
@@ -110,6 +109,5 @@ class MailActivityCompanyPrivacy(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if "crm_rm_company_id" in vals and not self.env.su:
-            vals = {k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+        vals = written_vals(self.env, vals)
         return super().write(vals)

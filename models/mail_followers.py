@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
-from .mail_message import shared_partner_ids
+from .mail_message import shared_partner_ids, without_stamp, written_vals
 
 
 class MailFollowers(models.Model):
@@ -42,8 +42,7 @@ class MailFollowersCompanyPrivacy(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        vals_list = [{k: v for k, v in vals.items() if k != "crm_rm_company_id"}
-                     for vals in vals_list]
+        vals_list = [without_stamp(vals) for vals in vals_list]
         shared = shared_partner_ids(self.env, [
             vals.get("res_id") for vals in vals_list if vals.get("res_model") == "res.partner"])
         if shared:
@@ -60,6 +59,5 @@ class MailFollowersCompanyPrivacy(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if "crm_rm_company_id" in vals and not self.env.su:
-            vals = {k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+        vals = written_vals(self.env, vals)
         return super().write(vals)

@@ -21,6 +21,19 @@ record, and the chatter shows them only to the users of their company.
 from odoo import api, fields, models
 
 
+STAMP = "crm_rm_company_id"
+
+
+def without_stamp(vals):
+    """``vals`` without the company stamp: only the server sets it."""
+    return {key: value for key, value in vals.items() if key != STAMP}
+
+
+def written_vals(env, vals):
+    """The values a write may apply: the stamp only when the server writes."""
+    return vals if env.su or STAMP not in vals else without_stamp(vals)
+
+
 def shared_partner_ids(env, ids):
     """The ids among ``ids`` of partners that belong to no company (one query)."""
     ids = {id_ for id_ in ids if isinstance(id_, int) and id_}
@@ -44,8 +57,7 @@ class MailMessage(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         # the stamp is the server's: a client cannot choose or remove it
-        vals_list = [{k: v for k, v in vals.items() if k != "crm_rm_company_id"}
-                     for vals in vals_list]
+        vals_list = [without_stamp(vals) for vals in vals_list]
         shared = shared_partner_ids(self.env, [
             vals.get("res_id") for vals in vals_list if vals.get("model") == "res.partner"])
         if shared:
@@ -73,8 +85,7 @@ class MailMessage(models.Model):
         return False  # e-mails, automated e-mails to the customer
 
     def write(self, vals):
-        if "crm_rm_company_id" in vals and not self.env.su:
-            vals = {k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+        vals = written_vals(self.env, vals)
         return super().write(vals)
 
 

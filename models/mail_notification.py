@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
-from .mail_message import shared_partner_ids
+from .mail_message import shared_partner_ids, without_stamp, written_vals
 
 
 class MailNotification(models.Model):
@@ -47,8 +47,7 @@ class MailNotificationCompanyPrivacy(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        vals_list = [{k: v for k, v in vals.items() if k != "crm_rm_company_id"}
-                     for vals in vals_list]
+        vals_list = [without_stamp(vals) for vals in vals_list]
         message_ids = list({vals.get("mail_message_id") for vals in vals_list
                             if vals.get("mail_message_id") and vals.get("res_partner_id")})
         # the messages were just posted: their model is in the cache, no query
@@ -83,8 +82,7 @@ class MailNotificationCompanyPrivacy(models.Model):
                 vals["crm_rm_company_id"] = stamp_of.get((record, vals["res_partner_id"]), company)
 
     def write(self, vals):
-        if "crm_rm_company_id" in vals and not self.env.su:
-            vals = {k: v for k, v in vals.items() if k != "crm_rm_company_id"}
+        vals = written_vals(self.env, vals)
         return super().write(vals)
 
     def _filtered_for_web_client(self):
