@@ -38,6 +38,7 @@
         "security/crm_relationship_batch_security.xml",
         "data/crm_relationship_batch_data.xml",
         "data/crm_relationship_batch_mail_data.xml",
+        "views/crm_relationship_batch_templates.xml",
         "views/crm_relationship_batch_views.xml",
         "data/res_partner_import_cron.xml",
         "wizards/res_partner_transfer_views.xml",

@@ -12,7 +12,7 @@ import logging
 
 from psycopg2.extras import Json
 
-from odoo.tools import sql
+from odoo.tools import SQL, sql
 
 _logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def post_init_hook(env):
                "WHERE conrelid = 'crm_relationship'::regclass AND contype = 'f'")
     foreign_keys = cr.fetchall()
     for name, _definition in foreign_keys:
-        cr.execute(f'ALTER TABLE crm_relationship DROP CONSTRAINT "{name}"')
+        cr.execute(SQL("ALTER TABLE crm_relationship DROP CONSTRAINT %s", SQL.identifier(name)))
     for company in env["res.company"].search([]):
         role = company._get_relationship_primary_role()
         if not role:
@@ -132,7 +132,9 @@ def post_init_hook(env):
             },
         )
     for name, definition in foreign_keys:
-        cr.execute(f'ALTER TABLE crm_relationship ADD CONSTRAINT "{name}" {definition}')
+        # the definition is PostgreSQL's own text of the constraint just dropped
+        cr.execute(SQL("ALTER TABLE crm_relationship ADD CONSTRAINT %s %s",
+                       SQL.identifier(name), SQL(definition.replace("%", "%%"))))
 
 
 def uninstall_hook(env):
@@ -147,7 +149,7 @@ def uninstall_hook(env):
     cr.execute("SELECT sequence_name FROM information_schema.sequences "
                "WHERE sequence_name LIKE 'crm\\_rotation\\_pool\\_seq\\_%%'")
     for (name,) in cr.fetchall():
-        cr.execute(f'DROP SEQUENCE IF EXISTS "{name}"')
+        cr.execute(SQL("DROP SEQUENCE IF EXISTS %s", SQL.identifier(name)))
     _drop_restricting_foreign_keys(env)
 
 
@@ -183,13 +185,15 @@ def _drop_restricting_foreign_keys(env):
         return
     cr.execute(
         """
-        SELECT c.conname, c.conrelid::regclass::text
+        SELECT c.conname, t.relname
           FROM unnest(%s::text[], %s::text[]) AS col(tbl, name)
           JOIN pg_attribute a ON a.attrelid = to_regclass(col.tbl) AND a.attname = col.name
           JOIN pg_constraint c ON c.conrelid = a.attrelid AND c.contype = 'f'
                               AND c.conkey = ARRAY[a.attnum] AND c.confdeltype IN ('r', 'a')
+          JOIN pg_class t ON t.oid = c.conrelid
         """,
         ([t for t, _n in columns], [n for _t, n in columns]),
     )
     for conname, table in cr.fetchall():
-        cr.execute(f'ALTER TABLE {table} DROP CONSTRAINT IF EXISTS "{conname}"')
+        cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
+                       SQL.identifier(table), SQL.identifier(conname)))

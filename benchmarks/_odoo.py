@@ -30,10 +30,10 @@ def odoo_env(args, scratch_copy=False):
     DATABASE ... TEMPLATE``), where it may commit as the real code does (a
     request, then the cron's transactions); the copy is dropped at the end.
     """
+    import odoo_env as driver
+
     import odoo
     from odoo import api
-
-    import odoo_env as driver
 
     database = args.database
     if scratch_copy:

@@ -14,7 +14,7 @@ different city, so no two rows can share a write.
 
 All calls go through a real XML-RPC server started in this process; it shares
 the script's transaction (Odoo's test mode), which is rolled back at the end:
-nothing is committed. Goals (issue 7): import <= 60 s for 10,000 rows,
+nothing is committed. Goals: import <= 60 s for 10,000 rows,
 >= 5x faster than per-row calls, <= 2x load().
 
     python3 benchmarks/bench_import_customers.py --database crm_relationship_demo

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Cost of the colleague privacy and relays (issue 3), side by side with Odoo alone.
+"""Cost of the colleague privacy and relays, side by side with Odoo alone.
 
 1. An employee searches the followers of all leads: with the addon's record rule on
    mail.followers (a subquery on the leads of their companies) vs the same search with

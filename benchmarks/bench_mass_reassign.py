@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Mass reassignment (issue 5): one batch distributing a rep's book across 4 reps.
+"""Mass reassignment: one batch distributing a rep's book across 4 reps.
 
 Builds (set-wise SQL) N customers with a current relationship to one rep, 2 open
 activities per customer (on the customer, or on its open lead) and N/2 open
@@ -25,7 +25,7 @@ cron's per-chunk commit replaced by a flush): PostgreSQL then re-checks every
 foreign key of a row updated in the transaction that inserted it, which makes
 all three figures slower than in production.
 
-The task-follow policy (issue 6) queues its handover e-mails (one row per change,
+The task-follow policy queues its handover e-mails (one row per change,
 written later by its own cron job): they are part of neither figure.
 
     python3 benchmarks/bench_mass_reassign.py --database crm_relationship_demo
@@ -89,7 +89,7 @@ def build(env, count, policy):
           FROM unnest(%s::int[]) p
         RETURNING id, partner_id
         """, (source.id, company.id, team.id, stage.id, lead_partners))
-    lead_of = dict((p, l) for l, p in cr.fetchall())
+    lead_of = dict((p, lead_id) for lead_id, p in cr.fetchall())
     partner_model = env.ref("base.model_res_partner").id
     lead_model = env.ref("crm.model_crm_lead").id
     call = env.ref("mail.mail_activity_data_call").id

@@ -13,7 +13,7 @@ XML-RPC, so every create is a real request in its own committed transaction.
    standard "you have been assigned" notification; the pool adds the lock, the
    turn, the decision log, the chatter note and the pool's e-mail. Prints the
    median per-lead time of each, the difference and the ratio.
-   Goal (issue 4): the rotation adds at most 5 ms per lead at the median.
+   Goal: the rotation adds at most 5 ms per lead at the median.
 2. Parallel: 8 clients (threads, one XML-RPC connection each) create leads at
    the same time through a second pool; prints the per-member counts, the turn
    numbers check, the serialization retries the server logged and the errors.
@@ -185,7 +185,7 @@ def run(args, log_path):
     print(f"  leads created: {len(created)} of {total}; errors: {len(errors)}")
     for error in errors[:5]:
         print(f"    {error}")
-    print(f"  per-member counts: "
+    print("  per-member counts: "
           + ", ".join(f"{name}: {n}" for name, n in sorted(per_member.items())))
     print(f"  max - min: {max(per_member.values()) - min(per_member.values())} (goal <= 1)")
     print(f"  turns 1..{total} each exactly once: {turns == list(range(1, total + 1))}")

@@ -5,7 +5,7 @@
 The addon turns the write into relationship changes (ends N relationships, creates
 N, syncs the per-company Salesperson); the baseline is the same write with the
 addon's logic switched off (the context key the addon itself uses for its sync).
-Goal (issue 2): ratio <= 3.
+Goal: ratio <= 3.
 
     python3 benchmarks/bench_salesperson_write.py --database crm_relationship_demo
 """

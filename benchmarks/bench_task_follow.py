@@ -8,7 +8,7 @@ per-company Salesperson). Policy 'all' also moves the N*K activities of the
 previous owner, subscribes the new owner to the records, looks for future
 meetings and queues the handover e-mails; the cron job that writes them (one
 per account) runs after the change is committed and is timed separately.
-Goal (issue 6): ratio <= 2.
+Goal: ratio <= 2.
 
 By default the script works on a scratch copy of ``--database`` (dropped at the
 end) and commits the data set and each change, as production does;

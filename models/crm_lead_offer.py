@@ -36,7 +36,7 @@ class CrmLeadOffer(models.Model):
         "crm.lead", string="Accepted Lead", readonly=True, index=True, ondelete="set null",
         groups="base.group_system")
     offered_by_id = fields.Many2one(
-        "res.users", string="Offered By", readonly=True, groups="base.group_system")
+        "res.users", readonly=True, groups="base.group_system")
     decided_by_id = fields.Many2one(
         "res.users", string="Accepted/Declined By", readonly=True, groups="base.group_system")
     own_lead_id = fields.Many2one(
@@ -50,15 +50,15 @@ class CrmLeadOffer(models.Model):
         "res.partner", string="Customer", readonly=True,
         help="Set when the customer is shared by all companies.")
     partner_name = fields.Char(string="Customer Name", readonly=True)
-    contact_name = fields.Char(string="Contact Name", readonly=True)
+    contact_name = fields.Char(readonly=True)
     email_from = fields.Char(string="Email", readonly=True)
-    phone = fields.Char(string="Phone", readonly=True)
+    phone = fields.Char(readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    expected_revenue = fields.Monetary(string="Expected Revenue", readonly=True)
-    description = fields.Html(string="Description", readonly=True, sanitize=True)
+    expected_revenue = fields.Monetary(readonly=True)
+    description = fields.Html(readonly=True, sanitize=True)
     note = fields.Text(string="Message", readonly=True,
                        help="Message of the offering company to the receiving company.")
-    decline_reason = fields.Text(string="Decline Reason", readonly=True)
+    decline_reason = fields.Text(readonly=True)
     decision_date = fields.Datetime(readonly=True)
 
     # ------------------------------------------------------------------

@@ -4,8 +4,6 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..context_keys import NO_SYNC, SERVER
-
 RELATIONSHIP_SOURCES = [
     ("odoo", "Created in Odoo"),
     ("import", "Imported from an external system"),
@@ -63,7 +61,6 @@ class CrmRelationship(models.Model):
     )
     role_id = fields.Many2one(
         "crm.relationship.role",
-        string="Role",
         required=True,
         ondelete="restrict",
         readonly=True,
@@ -105,6 +102,10 @@ class CrmRelationship(models.Model):
     previous_user_id = fields.Many2one(
         related="previous_id.user_id", string="Previous Rep"
     )
+    batch_id = fields.Many2one(
+        "crm.relationship.batch", readonly=True, ondelete="set null",
+        index="btree_not_null", help="The mass reassignment that created this relationship.",
+    )
 
     @api.depends("partner_id", "role_id", "user_id")
     def _compute_display_name(self):
@@ -135,26 +136,6 @@ class CrmRelationship(models.Model):
         return user.has_group(
             "crm_relationship_manager.group_relationship_manager"
         ) or user.has_group("base.group_system")
-
-    @api.model
-    def _check_rep(self, user, company):
-        """Raise if ``user`` cannot be responsible for customers of ``company``."""
-        user = user.sudo()
-        if not user.active:
-            raise ValidationError(
-                _("%(user)s is archived and cannot be made responsible for customers.",
-                  user=user.name)
-            )
-        if user.share:
-            raise ValidationError(
-                _("%(user)s is not an internal user and cannot be made responsible "
-                  "for customers.", user=user.name)
-            )
-        if company not in user.company_ids:
-            raise ValidationError(
-                _("%(user)s does not work in company %(company)s and cannot be made "
-                  "responsible for its customers.", user=user.name, company=company.name)
-            )
 
     @api.model
     def _check_change_rights(self, current, unowned_partners, new_user, company):
@@ -237,7 +218,7 @@ class CrmRelationship(models.Model):
             return self.browse()
         user = user or self.env["res.users"]
         if user:
-            self._check_rep(user, company)
+            user._crm_rm_check_owner(company)
         # customers of another company (one query, not a recordset per customer)
         self.env["res.partner"].flush_model(["company_id"])
         self.env.cr.execute(
@@ -383,15 +364,6 @@ class CrmRelationship(models.Model):
         self.env["crm.task.follow"]._apply_relationship_changes(changes)
         return True
 
-    @api.model
-    def _move_open_leads(self, partners, old_user, new_user, company):
-        """Give ``new_user`` the open leads (active, not won) of the accounts
-        ``partners`` in ``company`` that ``old_user`` handles, in one write,
-        without applying the task-follow policy again (the relationship change
-        that calls this applies it). Returns the leads moved."""
-        return self.env["crm.task.follow"]._move_open_leads(
-            partners, old_user, new_user, company)
-
     def _end(self, reason=False):
         """End current relationships (they stay as history), in one statement."""
         current = self.filtered("is_current")
@@ -426,7 +398,7 @@ class CrmRelationship(models.Model):
     # ORM: every create/write goes through _assign
     # ------------------------------------------------------------------
     @api.model_create_multi
-    def create(self, vals_list):
+    def create(self, vals_list):  # pylint: disable=method-required-super
         """Give each customer of ``vals_list`` its rep, through ``_assign``.
 
         Returns one relationship per vals, in order (XML data and base_import
@@ -536,9 +508,3 @@ class CrmRelationship(models.Model):
             "res_id": self.partner_id.id,
             "view_mode": "form",
         }
-
-    # Mass reassignment (issue 5): the batch that created the relationship
-    batch_id = fields.Many2one(
-        "crm.relationship.batch", string="Batch", readonly=True, ondelete="set null",
-        index="btree_not_null", help="The mass reassignment that created this relationship.",
-    )

@@ -39,22 +39,23 @@ class CrmRelationshipBatchItem(models.Model):
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
     role_id = fields.Many2one(
-        "crm.relationship.role", string="Role", required=True, readonly=True, ondelete="cascade"
+        "crm.relationship.role", required=True, readonly=True, ondelete="cascade"
     )
     old_user_id = fields.Many2one("res.users", string="Previous Rep", readonly=True)
-    new_user_id = fields.Many2one("res.users", string="New Rep", required=True, readonly=True)
+    # empty only in a revert, for a customer who had no rep before the batch
+    new_user_id = fields.Many2one("res.users", string="New Rep", readonly=True)
     state = fields.Selection(ITEM_STATES, default="pending", required=True, readonly=True)
     note = fields.Char(readonly=True)
     previous_relationship_id = fields.Many2one(
-        "crm.relationship", string="Previous Relationship", readonly=True, ondelete="set null"
+        "crm.relationship", readonly=True, ondelete="set null"
     )
     # the relationship the batch created (it carries the batch): found, not
     # stored, so that marking a chunk's items done is one narrow UPDATE
     new_relationship_id = fields.Many2one(
-        "crm.relationship", string="New Relationship", compute="_compute_new_relationship_id"
+        "crm.relationship", compute="_compute_new_relationship_id"
     )
     chunk = fields.Integer(readonly=True, help="Chunk (transaction) the item is processed in.")
-    leads_moved = fields.Integer(string="Leads Moved", readonly=True)
+    leads_moved = fields.Integer(readonly=True)
 
     def init(self):
         tools.create_index(self.env.cr, "crm_relationship_batch_item_batch_chunk_index",

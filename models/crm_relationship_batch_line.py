@@ -4,7 +4,8 @@ import math
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-from odoo.tools.safe_eval import datetime as safe_datetime, dateutil, safe_eval
+from odoo.tools.safe_eval import datetime as safe_datetime
+from odoo.tools.safe_eval import dateutil, safe_eval
 
 LINE_KINDS = [
     ("rep", "Established relationships of a rep"),
@@ -61,12 +62,12 @@ class CrmRelationshipBatchLine(models.Model):
         help="Reassign the current relationships of this rep.",
     )
     role_id = fields.Many2one(
-        "crm.relationship.role", string="Role", ondelete="cascade",
+        "crm.relationship.role", ondelete="cascade",
         help="Only relationships of this role. For an audience: the role given to the "
         "new reps (default: the company's primary role).",
     )
     company_id = fields.Many2one(
-        "res.company", string="Company", ondelete="cascade",
+        "res.company", ondelete="cascade",
         help="Only relationships in this company (default: all your allowed companies). "
         "For an audience: the company of the new relationships (default: the batch's).",
     )

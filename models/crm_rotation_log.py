@@ -15,7 +15,7 @@ class CrmRotationLog(models.Model):
     _rec_name = "lead_id"
 
     pool_id = fields.Many2one(
-        "crm.rotation.pool", string="Pool", required=True, index=True, ondelete="cascade",
+        "crm.rotation.pool", required=True, index=True, ondelete="cascade",
         readonly=True,
     )
     company_id = fields.Many2one(
@@ -23,7 +23,7 @@ class CrmRotationLog(models.Model):
         help="The pool's company (written with the decision).",
     )
     lead_id = fields.Many2one(
-        "crm.lead", string="Lead", index="btree_not_null", ondelete="set null", readonly=True
+        "crm.lead", index="btree_not_null", ondelete="set null", readonly=True
     )
     partner_id = fields.Many2one(
         "res.partner", string="Customer", ondelete="set null", readonly=True

@@ -6,8 +6,14 @@ from odoo import _, api, fields, models, sql_db
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, email_normalize_all
 
-from ..context_keys import (ROTATION_CHANNEL, ROTATION_SKIP_USER_IDS, SERVER, TASK_FOLLOW_SKIP,
-                            client_value, server_value)
+from ..context_keys import (
+    ROTATION_CHANNEL,
+    ROTATION_SKIP_USER_IDS,
+    SERVER,
+    TASK_FOLLOW_SKIP,
+    client_value,
+    server_value,
+)
 from ..m2o_values import m2o_ids
 
 ROTATION_REASONS = [
@@ -47,11 +53,11 @@ class CrmRotationPool(models.Model):
         domain="[('company_id', 'in', (False, company_id))]",
     )
     source_id = fields.Many2one(
-        "utm.source", string="Source", ondelete="restrict",
+        "utm.source", ondelete="restrict",
         help="Only leads of this source (empty: any source).",
     )
     medium_id = fields.Many2one(
-        "utm.medium", string="Medium", ondelete="restrict",
+        "utm.medium", ondelete="restrict",
         help="Only leads of this medium (empty: any medium).",
     )
     channel_key = fields.Char(
@@ -125,18 +131,11 @@ class CrmRotationPool(models.Model):
     @api.depends("use_team_members", "team_id.member_ids", "member_ids.user_id",
                  "member_ids.weight", "excluded_user_ids")
     def _compute_effective_user_ids(self):
-        # the form shows unsaved edits too: computed with the ORM, like _member_rows
-        # the administrators' groups once (not has_group per user): groups_id holds
-        # the implied groups too, as res_groups_users_rel read by _member_rows
-        admin_groups = (self.env.ref("sales_team.group_sale_manager")
-                        | self.env.ref("base.group_system")).sudo()
-        for pool in self.sudo():
-            users = pool.member_ids.user_id
-            if pool.use_team_members:
-                users |= pool.team_id.member_ids.filtered(
-                    lambda u: u.active and u not in users
-                    and not (u.groups_id & admin_groups)).sorted("id")
-            pool.effective_user_ids = users - pool.excluded_user_ids
+        # the same membership as the picks (_member_rows), on the values the
+        # form shows, unsaved edits included
+        Users = self.env["res.users"]
+        for pool in self:
+            pool.effective_user_ids = Users.browse([row[0] for row in pool._member_rows()])
 
     def _compute_rotation_state(self):
         states = {}
@@ -165,19 +164,12 @@ class CrmRotationPool(models.Model):
     @api.constrains("fallback_user_id", "company_id")
     def _check_fallback_user(self):
         for pool in self:
-            user = pool.fallback_user_id.sudo()
+            user = pool.fallback_user_id
             if not user:
                 raise ValidationError(
                     _("Rotation pool %(pool)s needs a fallback owner.", pool=pool.name))
-            if user.share:
-                raise ValidationError(
-                    _("%(user)s is not an internal user and cannot be the fallback owner of "
-                      "rotation pool %(pool)s.", user=user.name, pool=pool.name))
-            if pool.company_id not in user.company_ids:
-                raise ValidationError(
-                    _("The fallback owner %(user)s of rotation pool %(pool)s does not work in "
-                      "company %(company)s.", user=user.name, pool=pool.name,
-                      company=pool.company_id.name))
+            user._crm_rm_check_owner(pool.company_id, what=_(
+                "the fallback owner of rotation pool %(pool)s", pool=pool.name))
 
     @api.constrains("company_id", "member_ids")
     def _check_member_company(self):
@@ -236,55 +228,56 @@ class CrmRotationPool(models.Model):
     # Members and eligibility
     # ------------------------------------------------------------------
     def _member_rows(self):
-        """The pool's members in turn order, with what decides their eligibility,
-        in one query: [(user id, weight, name, active, share, in company,
-        away until)].
+        """The pool's members in turn order, in one query: [(user id, weight,
+        name, eligible)], eligible meaning they can own the pool company's
+        records today (``res.users._crm_rm_eligible_sql``).
 
         Listed members first (their order), then the active team members who are
         neither Sales Administrators nor Settings administrators; exclusions
         removed. Archived and away users stay: they are skipped at pick time, so
-        that the skip is logged and away members keep their turns.
+        that the skip is logged and away members keep their turns. Read from the
+        pool's values (the form's unsaved edits too): the effective members
+        shown are the ones the picks use.
         """
         self.ensure_one()
         pool = self.sudo()
         IrModelData = self.env["ir.model.data"]
         admin_gids = [IrModelData._xmlid_to_res_id(xmlid) for xmlid in (
             "sales_team.group_sale_manager", "base.group_system")]  # cached: no query
-        self.env["crm.rotation.pool.member"].flush_model()
+        listed = pool.member_ids.filtered("user_id")  # in their order (sequence, id)
         self.env["crm.team.member"].flush_model()
-        self.env["res.users"].flush_model(["active", "share", "away_until", "company_ids"])
-        self.flush_recordset(["excluded_user_ids", "use_team_members", "team_id"])
-        self.env.cr.execute(
+        self.env["res.users"].flush_model(["active", "groups_id", "partner_id"])
+        self.env["res.groups"].flush_model(["users"])
+        eligible = self.env["res.users"]._crm_rm_eligible_sql(
+            "u", pool.company_id._origin.id or 0, fields.Date.context_today(self))
+        self.env.cr.execute(SQL(
             """
             WITH candidates AS (
-                SELECT l.user_id, l.weight, 0 AS listed_last, l.sequence, l.id AS line_id
-                  FROM crm_rotation_pool_member l
-                 WHERE l.pool_id = %(pool)s
+                SELECT l.user_id, l.weight, 0 AS listed_last, l.pos
+                  FROM unnest(%(listed)s::int[], %(weights)s::int[])
+                       WITH ORDINALITY AS l(user_id, weight, pos)
                 UNION ALL
-                SELECT m.user_id, 1, 1, 0, 0
+                SELECT m.user_id, 1, 1, 0
                   FROM crm_team_member m
                   JOIN res_users tu ON tu.id = m.user_id AND tu.active
                  WHERE %(use_team)s AND m.crm_team_id = %(team)s AND m.active
                    AND NOT EXISTS (SELECT 1 FROM res_groups_users_rel g
                                     WHERE g.uid = m.user_id AND g.gid = ANY(%(admin_gids)s))
-                   AND NOT EXISTS (SELECT 1 FROM crm_rotation_pool_member l2
-                                    WHERE l2.pool_id = %(pool)s AND l2.user_id = m.user_id)
+                   AND m.user_id != ALL(%(listed)s::int[])
             )
-            SELECT DISTINCT ON (c.listed_last, c.sequence, c.line_id, u.id)
-                   u.id, c.weight, rp.name, u.active, u.share,
-                   EXISTS (SELECT 1 FROM res_company_users_rel r
-                            WHERE r.user_id = u.id AND r.cid = %(company)s),
-                   u.away_until
+            SELECT DISTINCT ON (c.listed_last, c.pos, u.id)
+                   u.id, c.weight, rp.name, %(eligible)s
               FROM candidates c
               JOIN res_users u ON u.id = c.user_id
               JOIN res_partner rp ON rp.id = u.partner_id
-             WHERE NOT EXISTS (SELECT 1 FROM crm_rotation_pool_excluded_rel x
-                                WHERE x.pool_id = %(pool)s AND x.user_id = u.id)
-             ORDER BY c.listed_last, c.sequence, c.line_id, u.id
+             WHERE u.id != ALL(%(excluded)s::int[])
+             ORDER BY c.listed_last, c.pos, u.id
             """,
-            {"pool": pool.id, "team": pool.team_id.id or 0, "company": pool.company_id.id,
-             "use_team": bool(pool.use_team_members), "admin_gids": admin_gids},
-        )
+            listed=[member.user_id._origin.id for member in listed],
+            weights=[member.weight for member in listed], team=pool.team_id._origin.id or 0,
+            use_team=bool(pool.use_team_members), admin_gids=admin_gids,
+            excluded=pool.excluded_user_ids._origin.ids, eligible=eligible,
+        ))
         return self.env.cr.fetchall()
 
     def _members_with_weights(self):
@@ -297,30 +290,26 @@ class CrmRotationPool(models.Model):
         rounds = max((weight for _user, weight in members), default=0)
         return [user for r in range(rounds) for user, weight in members if weight > r]
 
-    def _unavailability(self, user, today):
-        """Why ``user`` cannot take a lead of this pool now (False if they can)."""
-        user = user.sudo()
-        if not user.active:
-            return "archived"
-        if user in self.sudo().excluded_user_ids:
-            return "excluded"
-        if user.share or self.company_id not in user.company_ids:
-            return "company"
-        if user.away_until and user.away_until >= today:
-            return "away"
-        return False
+    def _unavailability(self, users, today):
+        """{user: why they cannot take a lead of this pool today} for the users
+        of ``users`` who cannot: excluded, or a problem of the eligibility rule
+        (``res.users._crm_rm_owner_problem_codes``)."""
+        pool = self.sudo()
+        why = dict.fromkeys(users & pool.excluded_user_ids, "excluded")
+        why.update(users._crm_rm_owner_problem_codes(pool.company_id, today))
+        return why
 
-    def _why_label(self, user, why, name=None, away_until=None):
-        name = name or user.sudo().name
+    def _why_label(self, user, why):
+        """The short note of the rotation log for a skipped user."""
+        name = user.sudo().name
         if why == "archived":
             return _("%(user)s: archived", user=name)
         if why == "excluded":
             return _("%(user)s: excluded", user=name)
-        if why == "company":
-            return _("%(user)s: not in company %(company)s", user=name,
-                     company=self.company_id.name)
-        return _("%(user)s: away until %(date)s", user=name,
-                 date=away_until or user.sudo().away_until)
+        if why == "away":
+            return _("%(user)s: away until %(date)s", user=name, date=user.sudo().away_until)
+        return _("%(user)s: not in company %(company)s", user=name,
+                 company=self.company_id.name)
 
     # ------------------------------------------------------------------
     # Matching a lead to a pool
@@ -566,27 +555,24 @@ class CrmRotationPool(models.Model):
         rows = pool._member_rows()
         members = [(Users.browse(row[0]), row[1]) for row in rows]
         schedule = pool._schedule(members)
-        why_cache, labels = {}, {}
-        for uid, _weight, name, active, share, in_company, away_until in rows:
-            reason = ("archived" if not active else "company" if share or not in_company
-                      else "away" if away_until and away_until >= today else False)
-            why_cache[uid] = reason
-            if reason:
-                labels[uid] = pool._why_label(Users.browse(uid), reason, name, away_until)
-
+        # the members' eligibility came with the rows: the rule is asked only
+        # about the ineligible ones (to say why) and about sticky reps
+        ineligible = Users.browse([row[0] for row in rows if not row[3]])
+        why_cache = dict.fromkeys((row[0] for row in rows), False)
+        why_cache.update((user.id, reason) for user, reason in
+                         pool._unavailability(ineligible, today).items())
         # users who must not take anything of this batch (a user handing over
         # their resources, see res.users.reassign): skipped like exclusions
         for uid in server_value(self.env.context, ROTATION_SKIP_USER_IDS) or ():
             why_cache[uid] = "excluded"
-            labels.pop(uid, None)
 
         def why(user):
             if user.id not in why_cache:
-                why_cache[user.id] = pool._unavailability(user, today)
+                why_cache[user.id] = pool._unavailability(user, today).get(user, False)
             return why_cache[user.id]
 
         def label(user, reason):
-            return labels.get(user.id) or pool._why_label(user, reason)
+            return pool._why_label(user, reason)
 
         state = None
         decisions = []

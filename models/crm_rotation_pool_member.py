@@ -15,7 +15,7 @@ class CrmRotationPoolMember(models.Model):
     _order = "pool_id, sequence, id"
 
     pool_id = fields.Many2one(
-        "crm.rotation.pool", string="Pool", required=True, index=True, ondelete="cascade"
+        "crm.rotation.pool", required=True, index=True, ondelete="cascade"
     )
     company_id = fields.Many2one(related="pool_id.company_id", store=True)
     sequence = fields.Integer(default=10)
@@ -48,16 +48,5 @@ class CrmRotationPoolMember(models.Model):
     @api.constrains("user_id", "pool_id")
     def _check_user_company(self):
         for member in self:
-            company = member.pool_id.company_id
-            user = member.user_id.sudo()
-            if user.share:
-                raise ValidationError(
-                    _("%(user)s is not an internal user and cannot be a member of rotation "
-                      "pool %(pool)s.", user=user.name, pool=member.pool_id.name)
-                )
-            if company and company not in user.company_ids:
-                raise ValidationError(
-                    _("%(user)s does not work in company %(company)s and cannot be a member "
-                      "of its rotation pool %(pool)s.", user=user.name, company=company.name,
-                      pool=member.pool_id.name)
-                )
+            member.user_id._crm_rm_check_owner(member.pool_id.company_id, what=_(
+                "a member of rotation pool %(pool)s", pool=member.pool_id.name))

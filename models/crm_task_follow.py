@@ -228,34 +228,6 @@ class CrmTaskFollow(models.AbstractModel):
         return events
 
     # ------------------------------------------------------------------
-    # Leads that move with an account
-    # ------------------------------------------------------------------
-    @api.model
-    def _move_open_leads(self, partners, old_user, new_user, company):
-        """Give ``new_user`` the open leads and opportunities (active, not won) of
-        the accounts ``partners`` in ``company`` that ``old_user`` handles.
-
-        Called as part of a relationship change, whose hook applies the
-        task-follow policy: the leads are written with ``crm_task_follow_skip``
-        so the policy is applied exactly once. One search, one write.
-
-        :return: the leads moved
-        """
-        Lead = self.env["crm.lead"]
-        accounts = partners.commercial_partner_id
-        if not accounts or not new_user:
-            return Lead
-        leads = Lead.search([
-            ("partner_id", "child_of", accounts.ids),
-            ("company_id", "in", [company.id, False]),
-            ("user_id", "=", old_user.id or False),
-            "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),
-        ])
-        if leads:
-            leads.with_context(**{SKIP_KEY: SERVER}).write({"user_id": new_user.id})
-        return leads
-
-    # ------------------------------------------------------------------
     # Notifications
     # ------------------------------------------------------------------
     @api.model

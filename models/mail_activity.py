@@ -43,7 +43,7 @@ class MailActivity(models.Model):
         keep_of = server_value(self.env.context, KEEP_ACTIVITIES_OF)
         if keep_of:
             self = self.filtered(lambda act: act.user_id.id not in keep_of)
-        return super(MailActivity, self).unlink()
+        return super().unlink()
 
     def _crm_rm_lead_activity_notify(self):
         """Tell the lead's colleague about an activity someone else scheduled on

@@ -19,7 +19,7 @@ Tracking values of company-dependent fields (the Salesperson) are stamped on any
 record, and the chatter shows them only to the users of their company.
 """
 from odoo import api, fields, models
-
+from odoo.tools import SQL
 
 STAMP = "crm_rm_company_id"
 
@@ -96,17 +96,17 @@ def stamp_existing(env):
     cr = env.cr
     env.flush_all()
     # one user per partner (the lowest id), internal users only
-    employee = """(SELECT DISTINCT ON (partner_id) partner_id, company_id FROM res_users
-                    WHERE share IS NOT TRUE ORDER BY partner_id, id)"""
-    cr.execute(f"""
+    employee = SQL("""(SELECT DISTINCT ON (partner_id) partner_id, company_id FROM res_users
+                    WHERE share IS NOT TRUE ORDER BY partner_id, id)""")
+    cr.execute(SQL("""
         UPDATE mail_message m SET crm_rm_company_id = u.company_id
-          FROM res_partner p, {employee} u
+          FROM res_partner p, %(employee)s u
          WHERE m.model = 'res.partner' AND p.id = m.res_id AND p.company_id IS NULL
            AND u.partner_id = m.author_id AND m.crm_rm_company_id IS NULL
            AND (m.message_type = 'notification'
                 OR (m.message_type = 'comment' AND (m.is_internal OR m.subtype_id IS NULL
                     OR m.subtype_id IN (SELECT id FROM mail_message_subtype WHERE internal))))
-    """)
+    """, employee=employee))
     per_company = [
         field.id for field in env["ir.model.fields"].search([("ttype", "in", (
             "many2one", "char", "integer", "float", "monetary", "boolean", "selection",
@@ -129,22 +129,22 @@ def stamp_existing(env):
          WHERE a.res_model = 'res.partner' AND p.id = a.res_id AND p.company_id IS NULL
            AND u.id = COALESCE(a.user_id, a.create_uid) AND a.crm_rm_company_id IS NULL
     """)
-    cr.execute(f"""
+    cr.execute(SQL("""
         UPDATE mail_followers f SET crm_rm_company_id = u.company_id
-          FROM res_partner p, {employee} u
+          FROM res_partner p, %(employee)s u
          WHERE f.res_model = 'res.partner' AND p.id = f.res_id AND p.company_id IS NULL
            AND u.partner_id = f.partner_id AND f.crm_rm_company_id IS NULL
-    """)
-    cr.execute(f"""
+    """, employee=employee))
+    cr.execute(SQL("""
         UPDATE mail_notification n
            SET crm_rm_company_id = COALESCE(
                    (SELECT f.crm_rm_company_id FROM mail_followers f
                      WHERE f.res_model = 'res.partner' AND f.res_id = m.res_id
                        AND f.partner_id = n.res_partner_id),
                    m.crm_rm_company_id, u.company_id)
-          FROM mail_message m, res_partner p, {employee} u
+          FROM mail_message m, res_partner p, %(employee)s u
          WHERE n.mail_message_id = m.id AND m.model = 'res.partner' AND p.id = m.res_id
            AND p.company_id IS NULL AND u.partner_id = n.res_partner_id
            AND n.crm_rm_company_id IS NULL
-    """)
+    """, employee=employee))
     env.invalidate_all()

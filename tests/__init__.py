@@ -15,3 +15,6 @@ from . import test_import_customers_rpc
 from . import test_multi_company_rpc
 from . import test_context_keys
 from . import test_privacy_routes
+from . import test_owner_rules
+from . import test_i18n
+from . import test_query_counts

@@ -4,57 +4,14 @@ from unittest.mock import patch
 
 from lxml import etree
 
-from odoo.addons.mail.tests.common import MockEmail
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.mail.tests.common import MockEmail
+
 from ..context_keys import SERVER
-from .common import RelationshipCase
-
-
-class LeadColleagueMixin:
-    @classmethod
-    def setup_shared_lead(cls):
-        """Company A's lead offered to and accepted by company B."""
-        env = cls.env
-        a, b = cls.company_a, cls.company_b
-        Lead = env["crm.lead"].with_context(mail_create_nolog=False)
-        cls.lead_a = Lead.with_user(cls.associate_a).with_context(allowed_company_ids=a.ids).create({
-            "name": "Shared Deal", "type": "opportunity", "partner_id": cls.shared.id,
-            "expected_revenue": 5000, "company_id": a.id, "team_id": cls.team_a.id,
-            "description": "<p>Needs 40 seats</p>",
-        }).with_env(env)
-        # A's own chatter, followers and activities name A's colleague
-        cls.lead_a.with_user(cls.manager_a).message_post(
-            body="Private note for Rm Assoc A", message_type="comment",
-            subtype_xmlid="mail.mt_note")
-        cls.lead_a.with_user(cls.associate_a).activity_schedule(
-            "mail.mail_activity_data_call", user_id=cls.associate_a.id, summary="Call them")
-        cls.meeting_a = env["calendar.event"].with_user(cls.associate_a).create({
-            "name": "Demo at Shared Customer", "opportunity_id": cls.lead_a.id,
-            "res_model_id": env["ir.model"]._get_id("crm.lead"), "res_id": cls.lead_a.id,
-            "user_id": cls.associate_a.id, "partner_ids": [(6, 0, cls.associate_a.partner_id.ids)],
-            "start": "2030-01-10 10:00:00", "stop": "2030-01-10 11:00:00",
-        })
-        cls.lead_a.with_user(cls.manager_a).write({"user_id": cls.associate_a2.id})
-        cls.lead_a.with_user(cls.manager_a).write({"user_id": cls.associate_a.id})
-        Offer = env["crm.lead.offer"]
-        env.invalidate_all()
-        cls.offer = Offer.with_user(cls.associate_a).with_context(allowed_company_ids=a.ids)._offer_leads(
-            cls.lead_a.with_user(cls.associate_a), b,
-            note="Please take over the on-site work").with_env(env)
-        env.invalidate_all()  # no value read by another user may hide an access error
-        action = cls.offer.with_user(cls.associate_b).with_context(allowed_company_ids=b.ids).action_accept()
-        cls.lead_b = env["crm.lead"].browse(action["res_id"])
-        # the hidden names: A's colleague and A's other user
-        cls.a_names = (cls.associate_a.name, cls.associate_a2.name, cls.manager_a.name)
-        cls.a_users = cls.associate_a | cls.associate_a2 | cls.manager_a
-
-    def as_b(self, model, user=None):
-        user = user or self.associate_b
-        return self.env[model].with_user(user).with_context(allowed_company_ids=self.company_b.ids).with_context(
-            allowed_company_ids=self.company_b.ids)
+from .common import LeadColleagueMixin, RelationshipCase
 
 
 # post_install: Odoo sends no "you have been assigned" notification while the
@@ -252,7 +209,8 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         self.assertEqual(self.lead_a.colleague_id, self.associate_a)
         self.assertTrue(self.lead_a.crm_rm_shared)
         self.assertTrue(self.lead_b.with_user(self.associate_b).crm_rm_shared)
-        self.assertEqual(self.offer.with_user(self.associate_b).with_context(allowed_company_ids=self.company_b.ids).own_lead_id, self.lead_b)
+        self.assertEqual(self.offer.with_user(self.associate_b).with_context(
+            allowed_company_ids=self.company_b.ids).own_lead_id, self.lead_b)
         self.assertEqual(self.offer.with_user(self.associate_a).own_lead_id, self.lead_a)
         # the acceptor can change or clear the colleague straight away
         self.lead_b.with_user(self.associate_b).colleague_id = False
@@ -320,12 +278,15 @@ class TestLeadColleague(LeadColleagueMixin, MockEmail, RelationshipCase):
         count = self.env["crm.lead"].search_count([])
         for method in ("action_accept", "action_decline"):
             with self.assertRaisesRegex(UserError, "is withdrawn; only a pending offer"):
-                getattr(offer.with_user(self.associate_b).with_context(allowed_company_ids=self.company_b.ids), method)()
+                getattr(offer.with_user(self.associate_b).with_context(
+                    allowed_company_ids=self.company_b.ids), method)()
         self.assertEqual(offer.state, "withdrawn")
         self.assertEqual(self.env["crm.lead"].search_count([]), count)
         # a user of company B only cannot offer company A's lead
         with self.assertRaises(AccessError):
-            self.env["crm.lead.offer"].with_user(self.associate_b).with_context(allowed_company_ids=self.company_b.ids)._offer_leads(lead.with_user(self.associate_b), self.company_b)
+            self.env["crm.lead.offer"].with_user(self.associate_b).with_context(
+                allowed_company_ids=self.company_b.ids)._offer_leads(
+                lead.with_user(self.associate_b), self.company_b)
 
     def test_wizard_offer_and_decline_notifies_offering_side(self):
         lead = self.env["crm.lead"].with_user(self.associate_a).create(

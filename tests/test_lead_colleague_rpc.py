@@ -2,8 +2,7 @@
 """Colleague privacy and lead offers over a real XML-RPC server, as each user."""
 from odoo.tests import JsonRpcException, tagged
 
-from .common import RelationshipHttpCase
-from .test_lead_colleague import LeadColleagueMixin
+from .common import LeadColleagueMixin, RelationshipHttpCase
 
 
 @tagged("post_install", "-at_install")

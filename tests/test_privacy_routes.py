@@ -8,8 +8,7 @@ import json
 from odoo import http
 from odoo.tests import tagged
 
-from .common import RelationshipHttpCase
-from .test_lead_colleague import LeadColleagueMixin
+from .common import LeadColleagueMixin, RelationshipHttpCase
 
 EXPORT_FIELDS = ["user_id", "activity_ids/summary", "activity_ids/user_id",
                  "message_follower_ids/partner_id", "message_ids/body"]

@@ -3,8 +3,7 @@
 leads are shared among the pool's members in turn, never back to the rep."""
 from odoo.exceptions import UserError
 
-from .common import RelationshipCase
-from .test_rotation_pool import RotationMixin
+from .common import RelationshipCase, RotationMixin
 
 
 class TestReassignToPool(RotationMixin, RelationshipCase):

@@ -4,71 +4,14 @@ from unittest.mock import patch
 
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from ..models.crm_relationship_batch_line import distribute
-from .common import RelationshipCase, RelationshipHttpCase
+from .common import BatchMixin, RelationshipCase, RelationshipHttpCase
 
 
 class Killed(BaseException):
     """A worker kill: not an Exception, nothing in the cron catches it."""
-
-
-class BatchMixin:
-    @classmethod
-    def setup_batch_data(cls, count=20):
-        env, a = cls.env, cls.company_a
-
-        def rep(login):
-            return new_test_user(env, login=login, password=login,
-                                 groups="sales_team.group_sale_salesman", company_id=a.id,
-                                 company_ids=[(6, 0, a.ids)], name=login.replace("_", " ").title(),
-                                 email=f"{login}@example.com")
-
-        cls.rep_c = rep("rm_rep_c")
-        cls.rep_d = rep("rm_rep_d")
-        cls.team_a.member_ids |= cls.rep_c | cls.rep_d
-        Partner = env["res.partner"].with_context(tracking_disable=True)
-        cls.book = Partner.create([
-            {"name": f"Book Customer {i:02d}", "is_company": True, "company_id": a.id}
-            for i in range(count)
-        ])
-        env["crm.relationship"].with_company(a)._assign(
-            cls.book, cls.associate_a, company=a, reason="setup")
-        cls.Batch = env["crm.relationship.batch"]
-
-    def setUp(self):
-        super().setUp()
-        # the cron commits after each chunk; a test transaction cannot: count instead
-        self.commits = []
-        self.patch(type(self.Batch), "_batch_commit",
-                   lambda batch: self.commits.append(batch.env.cr))
-
-    def new_batch(self, lines, user=None, **vals):
-        """lines: list of (line vals, [(target user, share), ...])"""
-        return self.Batch.with_user(user or self.manager_a).create(dict(vals, line_ids=[
-            (0, 0, dict(line, target_ids=[(0, 0, {"user_id": u.id, "share": s, "sequence": i})
-                                          for i, (u, s) in enumerate(targets)]))
-            for line, targets in lines
-        ]))
-
-    def rep_line(self, source=None, **kw):
-        return dict({"kind": "rep", "source_user_id": (source or self.associate_a).id}, **kw)
-
-    def run_cron(self, **kw):
-        return self.Batch._cron_process_batches(**kw)
-
-    def current_user(self, partner, role=None, company=None):
-        return self.current(partner, company=company, role=role).user_id
-
-    def result_counts(self, batch):
-        rels = self.env["crm.relationship"].search([
-            ("batch_id", "=", batch.id), ("is_current", "=", True)])
-        return Counter(rel.user_id.name for rel in rels)
-
-    def preview_counts(self, batch):
-        return Counter({t.user_id.name: t.preview_count
-                        for t in batch.line_ids.target_ids if t.preview_count})
 
 
 @tagged("post_install", "-at_install")
@@ -557,6 +500,13 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
     # ------------------------------------------------------------------
     # Revert
     # ------------------------------------------------------------------
+    def revert(self, batch, user=None):
+        """Revert ``batch`` as ``user`` (queued), return the revert batch."""
+        action = batch.with_user(user or self.manager_a).action_revert()
+        self.assertEqual((action["res_model"], action["type"]),
+                         ("crm.relationship.batch", "ir.actions.act_window"))
+        return self.Batch.browse(action["res_id"])
+
     def test_revert_restores_and_reports_skipped(self):
         leads = self._leads()
         batch = self.new_batch([(self.rep_line(), [(self.associate_a2, 0), (self.rep_c, 0)])])
@@ -565,10 +515,12 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         changed = self.book[4]
         self.assign(changed, self.rep_d, reason="after the batch")
         self.assertEqual(leads["open"].user_id, self.associate_a2)
-        action = batch.with_user(self.manager_a).action_revert()
+        revert = self.revert(batch)
+        self.assertEqual((revert.state, revert.revert_of_id, revert.user_id),
+                         ("queued", batch, self.manager_a))
+        self.run_cron()
+        self.assertEqual(revert.state, "done")
         self.assertEqual(batch.state, "reverted")
-        self.assertEqual(action["params"]["type"], "warning")
-        self.assertIn("19 relationship(s) restored, 1 skipped", action["params"]["message"])
         for partner in self.book - changed:
             rel = self.current(partner)
             self.assertEqual(rel.user_id, self.associate_a)
@@ -577,10 +529,68 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         self.assertEqual(self.current_user(changed), self.rep_d, "changed since: skipped")
         item = batch.item_ids.filtered(lambda i: i.partner_id == changed)
         self.assertIn("not reverted", item.note)
+        self.assertEqual(Counter(batch.item_ids.mapped("state")), {"reverted": 19, "done": 1})
         self.assertEqual(leads["open"].user_id, self.associate_a, "leads go back too")
-        self.assertIn("1 skipped", batch.message_ids[0].body)
+        self.assertEqual(revert.leads_moved, 2)
+        self.assertIn("19 relationship(s) restored, 1 skipped",
+                      "".join(batch.message_ids.mapped("body")))
         with self.assertRaisesRegex(UserError, "Only a finished batch"):
             batch.action_revert()
+        with self.assertRaisesRegex(UserError, "itself a revert"):
+            revert.action_revert()
+
+    def test_revert_runs_in_background_with_progress_and_email(self):
+        """Revert returns at once: the revert batch is applied by the cron, chunk by
+        chunk (one commit each, progress on the revert batch), and its summary is
+        e-mailed to the manager who reverted."""
+        batch = self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])], chunk_size=8)
+        batch.action_start()
+        self.run_cron()
+        self.assign(self.book[0], self.rep_d, reason="after the batch")
+        self.commits.clear()
+        revert = self.revert(batch, user=self.admin)
+        # nothing given back yet: the request only planned and queued the revert
+        self.assertEqual(self.current_user(self.book[1]), self.associate_a2)
+        self.assertEqual(batch.state, "done")
+        self.assertEqual((revert.items_total, revert.items_processed), (20, 1),
+                         "the customer changed since the batch is skipped when planned")
+        self.assertEqual(sorted(set(revert.item_ids.mapped("chunk"))), [-1, 0, 1, 2])
+        with self.assertRaisesRegex(UserError, "already being reverted"):
+            batch.with_user(self.manager_a).action_revert()
+        self.run_cron(max_chunks=1)
+        self.assertEqual((revert.state, revert.items_processed, revert.progress),
+                         ("running", 9, 45.0))
+        self.assertEqual(batch.state, "done", "reverted once the revert is finished")
+        self.assertEqual(len(self.commits), 1, "committed after the chunk")
+        self.run_cron()
+        self.assertEqual((revert.state, revert.progress, batch.state),
+                         ("done", 100.0, "reverted"))
+        self.assertEqual(len(self.commits), 3, "one commit per chunk")
+        self.assertEqual(self.current_user(self.book[1]), self.associate_a)
+        self.assertIn("19 customer relationship(s) given back", revert.summary_html)
+        mail = self.env["mail.mail"].search([("model", "=", "crm.relationship.batch"),
+                                             ("res_id", "=", revert.id)])
+        self.assertEqual(len(mail), 1)
+        self.assertIn(self.admin.email, mail.email_to)
+        self.assertIn(revert.name, mail.subject)
+        self.assertIn(f"(revert of {batch.name})", mail.body_html)
+        self.assertIn("Rm Assoc A: 19 customer(s)", mail.body_html)
+        self.assertIn("1: Changed since the batch: not reverted.", mail.body_html)
+
+    def test_revert_of_an_audience_ends_the_new_relationships(self):
+        """Customers who had no rep before the batch go back to having none."""
+        fresh = self.env["res.partner"].create({"name": "Fresh Customer", "is_company": True,
+                                                "company_id": self.company_a.id})
+        batch = self.new_batch([({"kind": "audience", "audience_domain":
+                                  f"[('id', '=', {fresh.id})]"}, [(self.rep_c, 0)])])
+        batch.action_start()
+        self.run_cron()
+        self.assertEqual(self.current_user(fresh), self.rep_c)
+        revert = self.revert(batch)
+        self.run_cron()
+        self.assertEqual((revert.state, batch.state), ("done", "reverted"))
+        self.assertFalse(self.current_user(fresh))
+        self.assertIn("No rep: 1 customer(s)", revert.summary_html)
 
     # ------------------------------------------------------------------
     # E-mail
@@ -664,7 +674,7 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
 
     def test_user_form_entry_point(self):
         action = self.associate_a.with_user(self.manager_a).action_manage_relationships()
-        form = self.Batch.with_user(self.manager_a).with_context(action["context"])
+        form = self.Batch.with_user(self.manager_a).with_context(**action["context"])
         batch = form.create({})
         self.assertEqual(batch.line_ids.source_user_id, self.associate_a)
         menu = self.env.ref("crm_relationship_manager.menu_crm_relationship_batch")
@@ -737,6 +747,8 @@ class TestRelationshipBatchRpc(BatchMixin, RelationshipHttpCase):
         self.assertRpcFault("AccessError", self.associate_a, "crm.relationship.batch",
                             "action_revert", [batch_id])
         self.rpc(self.manager_a, "crm.relationship.batch", "action_revert", [batch_id])
+        self.assertEqual(batch.state, "done", "reverted in the background")
+        self.run_cron()
         self.assertEqual(batch.state, "reverted")
         self.assertEqual(self.current_user(self.book[0]), self.associate_a)
 

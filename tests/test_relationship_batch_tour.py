@@ -1,8 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import tagged
 
-from .test_relationship_batch import BatchMixin
-from .common import RelationshipHttpCase
+from .common import BatchMixin, RelationshipHttpCase
 from .tour_screenshots import screenshot_at_end
 
 

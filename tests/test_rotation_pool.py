@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Rotation pools (issue 4): who gets a new lead without a salesperson."""
+"""Rotation pools: who gets a new lead without a salesperson."""
 import random
 import threading
 import time
@@ -11,48 +11,10 @@ import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, tagged
 
 from ..context_keys import SERVER
-from .common import RelationshipCase, RelationshipHttpCase
-
-
-class RotationMixin:
-    @classmethod
-    def setup_rotation_data(cls):
-        env = cls.env
-        a = cls.company_a
-
-        def rep(login):
-            return new_test_user(
-                env, login=login, password=login, groups="sales_team.group_sale_salesman",
-                company_id=a.id, company_ids=[(6, 0, a.ids)],
-                name=login.replace("_", " ").title(), email=f"{login}@example.com",
-            )
-
-        cls.rep1, cls.rep2, cls.rep3 = rep("rot_rep1"), rep("rot_rep2"), rep("rot_rep3")
-        cls.reps = cls.rep1 | cls.rep2 | cls.rep3
-        # manager_a (Sales Administrator) is a member too: left out unless listed
-        cls.team_r = env["crm.team"].create({
-            "name": "Rotation Team", "company_id": a.id, "user_id": cls.manager_a.id,
-            "member_ids": [(6, 0, (cls.reps | cls.manager_a).ids)],
-        })
-        cls.pool = env["crm.rotation.pool"].create({
-            "name": "Team pool", "company_id": a.id, "team_id": cls.team_r.id,
-            "notify_emails": "desk@example.com, boss@example.com",
-        })
-        cls.source_web = env["utm.source"].create({"name": "Rotation web"})
-
-    def new_lead(self, as_user=None, **vals):
-        Lead = self.env["crm.lead"]
-        if as_user:
-            Lead = Lead.with_user(as_user)
-        values = {"name": "Lead", "team_id": self.team_r.id, **vals}
-        return self.env["crm.lead"].browse(Lead.create(values).id)
-
-    def logs(self, pool=None):
-        return self.env["crm.rotation.log"].search(
-            [("pool_id", "=", (pool or self.pool).id)], order="id")
+from .common import RelationshipCase, RelationshipHttpCase, RotationMixin
 
 
 # post_install: Odoo sends no "you have been assigned" notification while the
@@ -612,7 +574,7 @@ class TestRotationPoolDatabaseConcurrency(TransactionCase):
                 "member_ids": [(0, 0, {"user_id": uid}) for uid in members.ids],
             })
             pool_id = pool.id
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         picks, errors, retries = [], [], []
         lock = threading.Lock()
 
@@ -629,7 +591,7 @@ class TestRotationPoolDatabaseConcurrency(TransactionCase):
                             if (index + n) % 4 == 0 and _try == 0:
                                 cr.rollback()  # a failed request: the turn is given back
                                 continue
-                            cr.commit()
+                            cr.commit()  # pylint: disable=invalid-commit
                         with lock:
                             picks.append((turn, user.id, reason))
                         break
@@ -675,4 +637,4 @@ class TestRotationPoolDatabaseConcurrency(TransactionCase):
             with new_cursor() as cr:
                 cr.execute("DELETE FROM crm_rotation_pool WHERE id = %s", (pool_id,))
                 cr.execute(f"DROP SEQUENCE IF EXISTS crm_rotation_pool_seq_{pool_id}")
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit

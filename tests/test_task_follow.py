@@ -7,91 +7,7 @@ from odoo.tests import Form, RecordCapturer, tagged
 from odoo.tools import format_date
 
 from ..context_keys import SERVER, ServerFlag
-from .common import RelationshipCase, RelationshipHttpCase
-
-MANUAL = {"crm_rm_activity_manual": SERVER}
-
-
-class TaskFollowMixin:
-    """Fixtures: customer A (with a contact) handled by associate A, open work on it."""
-
-    @classmethod
-    def setup_task_follow_data(cls):
-        env = cls.env
-        cls.call = env.ref("mail.mail_activity_data_call")
-        Partner = env["res.partner"].with_context(tracking_disable=True)
-        cls.contact_a = Partner.create({"name": "Contact of A", "parent_id": cls.customer_a.id})
-        cls.customer_a.with_company(cls.company_a).write({"user_id": cls.associate_a.id})
-        cls.customer_a2.with_company(cls.company_a).write({"user_id": cls.associate_a.id})
-        Lead = env["crm.lead"].with_context(tracking_disable=True)
-        cls.lead = Lead.create({
-            "name": "Lead of A", "partner_id": cls.contact_a.id, "type": "opportunity",
-            "user_id": cls.associate_a.id, "team_id": cls.team_a.id, "company_id": cls.company_a.id,
-        })
-        won_stage = env["crm.stage"].search([("is_won", "=", True)], limit=1)
-        cls.won_lead = Lead.create({
-            "name": "Won lead of A", "partner_id": cls.customer_a.id, "type": "opportunity",
-            "user_id": cls.associate_a.id, "team_id": cls.team_a.id,
-            "company_id": cls.company_a.id, "stage_id": won_stage.id,
-        })
-        cls.lead_a2 = Lead.create({
-            "name": "Lead of A2", "partner_id": cls.customer_a2.id, "type": "opportunity",
-            "user_id": cls.associate_a.id, "team_id": cls.team_a.id, "company_id": cls.company_a.id,
-        })
-
-    def activity(self, record, user, manual=False, summary=None, days=3):
-        Activity = self.env["mail.activity"].with_context(mail_activity_quick_update=True)
-        if manual:
-            Activity = Activity.with_context(**MANUAL)
-        return Activity.create({
-            "res_model_id": self.env["ir.model"]._get_id(record._name),
-            "res_id": record.id,
-            "activity_type_id": self.call.id,
-            "summary": summary or f"{'manual' if manual else 'auto'} on {record.display_name}",
-            "user_id": user.id,
-            "date_deadline": fields.Date.today() + timedelta(days=days),
-        })
-
-    def open_work(self):
-        """Open activities of associate A on customer A's records, plus others'."""
-        a, manager = self.associate_a, self.manager_a
-        spec = [  # key, record, assigned to, manual
-            ("partner_auto", self.customer_a, a, False),
-            ("partner_manual", self.customer_a, a, True),
-            ("contact_auto", self.contact_a, a, False),
-            ("lead_auto", self.lead, a, False),
-            ("lead_manual", self.lead, a, True),
-            ("won_lead", self.won_lead, a, False),
-            ("third_party", self.customer_a, manager, False),
-            ("other_customer", self.customer_a2, a, False),
-        ]
-        return {
-            key: self.activity(record, user, manual=manual,
-                               summary=f"{key.replace('_', ' ')} work")
-            for key, record, user, manual in spec
-        }
-
-    def set_policy(self, policy, company=None):
-        (company or self.company_a).task_follow_policy = policy
-        self.env.flush_all()  # visible to the XML-RPC server too
-
-    def handover_mails(self, user=None):
-        """The handover e-mails to ``user``, after the queue's cron job ran."""
-        self.env["crm.task.follow.handover"]._cron_send_mails()
-        user = user or self.associate_a2
-        return self.env["mail.mail"].sudo().search([
-            ("recipient_ids", "in", user.partner_id.ids),
-            ("subject", "ilike", "handed over to you"),
-        ])
-
-    def changer_notifications(self):
-        """In-app notifications about handed-over work: still pending for the
-        commit, or already written to bus.bus (load() flushes the cursor)."""
-        values = list(self.env.cr.precommit.data.get("bus.bus.values", []))
-        values += self.env["bus.bus"].sudo().search_read(
-            [("message", "like", "handed over")], ["message"])
-        return [v for v in values if '"simple_notification"' in v["message"]
-                and "handed over" in v["message"]]
+from .common import RelationshipCase, RelationshipHttpCase, TaskFollowMixin
 
 
 @tagged("post_install", "-at_install")
@@ -263,11 +179,13 @@ class TestTaskFollowPolicy(TaskFollowMixin, RelationshipCase):
         self.lead.with_context(crm_task_follow_skip=SERVER).write({"user_id": self.associate_a2.id})
         self.assertFalse(self.moved(work))
 
-    def test_move_open_leads(self):
+    def test_lead_move_leaves_the_policy_to_the_caller(self):
         self.set_policy("all")
         work = self.open_work()
-        leads = self.env["crm.relationship"]._move_open_leads(
-            self.customer_a, self.associate_a, self.associate_a2, self.company_a)
+        Lead = self.env["crm.lead"]
+        leads = Lead.search(Lead._crm_rm_open_leads_domain(
+            self.customer_a, self.associate_a, self.company_a,
+        ))._crm_rm_move_owner(self.associate_a2, self.company_a)
         self.assertEqual(leads, self.lead)
         self.assertEqual(self.lead.user_id, self.associate_a2)
         self.assertEqual(self.won_lead.user_id, self.associate_a)
@@ -546,7 +464,7 @@ class TestReassignResources(TaskFollowMixin, RelationshipCase):
         self.assertNotIn('name="action_open_reassign_resources"', arch)
         action = self.associate_a.with_user(self.manager_a).action_open_reassign_resources()
         wizard = Form(self.env["res.users.reassign"].with_user(self.manager_a).with_context(
-            action["context"]))
+            **action["context"]))
         self.assertEqual(wizard.user_id, self.associate_a)
         self.assertEqual(wizard.relationship_count, 2)
         self.assertEqual(wizard.lead_count, 3)
@@ -570,7 +488,7 @@ class TestReassignResources(TaskFollowMixin, RelationshipCase):
         self.assertTrue(self.associate_a.active)
         # the wizard opened by Archive: reassign, then archive
         wizard = self.env["res.users.reassign"].with_user(self.admin).with_context(
-            action["context"]).create({"successor_id": self.associate_a2.id})
+            **action["context"]).create({"successor_id": self.associate_a2.id})
         wizard.action_apply()
         self.assertFalse(self.associate_a.active)
         self.assertEqual(self.current(self.customer_a).user_id, self.associate_a2)

@@ -1,8 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import tagged
 
-from .common import RelationshipHttpCase
-from .test_task_follow import TaskFollowMixin
+from .common import RelationshipHttpCase, TaskFollowMixin
 
 
 @tagged("post_install", "-at_install")

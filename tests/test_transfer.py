@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Issue 7: customer numbers, Transfer Customer, import_customers, retention."""
+"""Customer numbers, Transfer Customer, import_customers, retention."""
 import base64
 import io
 from datetime import timedelta
@@ -299,7 +299,7 @@ class TestTransfer(RelationshipCase):
                 {"external_ref": "R-4"},  # no name to create it
                 {"external_ref": "R-5", "name": "Good 2", "country_code": "ZZ"},
                 {"external_ref": "R-6", "name": "Good 3"}]
-        with mute_logger("odoo.addons.crm_relationship_manager.models.res_partner",
+        with mute_logger("odoo.addons.crm_relationship_manager.models.crm_customer_import",
                          "odoo.sql_db"):
             result = self.imp(self.associate_a, rows)
         actions = [r["action"] for r in result["results"]]
@@ -360,8 +360,8 @@ class TestTransfer(RelationshipCase):
                              ({"transfer_mode": "yes"}, [{"external_ref": "W-1", "name": "W"}])]:
             with self.subTest(kwargs=kwargs, rows=rows), self.assertRaises(UserError):
                 self.imp(self.manager_a, rows, **kwargs)
-        with patch("odoo.addons.crm_relationship_manager.models.res_partner.IMPORT_MAX_ROWS", 2), \
-                self.assertRaises(UserError):
+        with patch("odoo.addons.crm_relationship_manager.models.crm_customer_import."
+                   "IMPORT_MAX_ROWS", 2), self.assertRaises(UserError):
             self.imp(self.manager_a, [{"external_ref": f"W-{i}", "name": "W"} for i in range(3)])
         self.assertFalse(self.env["res.partner"].search([("external_ref", "=like", "W-%")]))
 
@@ -394,7 +394,7 @@ class TestTransfer(RelationshipCase):
         self.assertFalse(restored.import_archived_date)
         rel = self.current(restored)
         with mute_logger("odoo.sql_db"):
-            stats = self.env["res.partner"]._cron_purge_import_archived()
+            stats = self.env["crm.customer.import"]._cron_purge_import_archived()
         self.assertEqual(stats, {"deleted": 1, "anonymised": 1})
         self.assertFalse(old.exists())
         self.assertFalse(old_contact.exists())
@@ -408,7 +408,7 @@ class TestTransfer(RelationshipCase):
         # a longer retention keeps them longer
         self.company_a.customer_import_retention_days = 30
         recent.import_archived_date = now - timedelta(days=20)
-        self.env["res.partner"]._cron_purge_import_archived()
+        self.env["crm.customer.import"]._cron_purge_import_archived()
         self.assertTrue(recent.exists())
         self.company_a.customer_import_retention_days = 10
         # each company's own retention period: 20 days is over in A, not in B
@@ -421,7 +421,7 @@ class TestTransfer(RelationshipCase):
         self.assertFalse(recent.exists())
         self.assertTrue(other.exists())
         self.company_b.customer_import_retention_days = 15
-        self.env["res.partner"]._cron_purge_import_archived()
+        self.env["crm.customer.import"]._cron_purge_import_archived()
         self.assertFalse(other.exists())
         with self.assertRaises(ValidationError):
             self.company_a.customer_import_retention_days = -1

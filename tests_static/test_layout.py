@@ -3,9 +3,8 @@
 import ast
 import csv
 import re
-from pathlib import Path
-
 import xml.etree.ElementTree as etree
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ast.literal_eval((ROOT / "__manifest__.py").read_text())
@@ -57,17 +56,26 @@ def test_python_files_compile():
 
 
 def test_one_model_per_file():
+    """A file of models/ or wizards/ holds one model, named by its file stem
+    (``crm_lead_offer.py``: crm.lead.offer), or one concern of an inherited
+    model, named by the model's stem and the concern (``crm_lead_rotation.py``
+    inherits crm.lead)."""
     for folder in ("models", "wizards"):
         for path in (ROOT / folder).glob("*.py"):
             if path.name == "__init__.py":
                 continue
             tree = ast.parse(path.read_text())
-            names = set()
+            defined, inherited = set(), set()
             for node in ast.walk(tree):
-                if isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id in ("_name", "_inherit") for t in node.targets
-                ) and isinstance(node.value, ast.Constant):
-                    names.add(node.value.value)
-            expected = path.stem.replace("_", ".")
-            assert any(n.replace(".", "_") == path.stem for n in names), (
-                f"{path.name} should define {expected}, defines {names}")
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name) and target.id == "_name":
+                            defined.add(node.value.value)
+                        elif isinstance(target, ast.Name) and target.id == "_inherit":
+                            inherited.add(node.value.value)
+            stems = {name.replace(".", "_") for name in defined | inherited}
+            concern_of = {name.replace(".", "_") for name in inherited - defined}
+            assert path.stem in stems or any(
+                path.stem.startswith(stem + "_") for stem in concern_of), (
+                f"{path.name} should define {path.stem.replace('_', '.')} or be named "
+                f"<model stem>_<concern> of a model it inherits; it defines {defined | inherited}")

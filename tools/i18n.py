@@ -18,7 +18,6 @@ LANGS = ("de", "it", "ru")
 
 def export_pot(args):
     import odoo
-    from odoo import api
     from odoo.tools.translate import trans_export
 
     sys.path.insert(0, str(ROOT / "tools"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Drive an installed Odoo 18 for this addon: ``demo``, ``test``, ``compat-baseline``
-and ``pip-install``.
+"""Drive an installed Odoo 18 for this addon: ``demo``, ``test``, ``lint``,
+``compat-baseline`` and ``pip-install``.
 
 This script assumes Odoo 18.0 is already installed (``import odoo`` works) and a
 PostgreSQL server is reachable; it installs neither. It is what ``make demo`` and
@@ -82,7 +82,8 @@ def ensure_db_role(args):
         return
     except psycopg2.OperationalError as exc:
         if "does not exist" not in str(exc):
-            raise SystemExit(f"PostgreSQL is not reachable at {args.db_host}:{args.db_port}: {exc}")
+            raise SystemExit(
+                f"PostgreSQL is not reachable at {args.db_host}:{args.db_port}: {exc}") from exc
     log(f"Creating PostgreSQL role {args.db_user!r} (needs a superuser connection as 'postgres')")
     conn = psycopg2.connect(host=args.db_host, port=args.db_port, user="postgres", dbname="postgres")
     conn.autocommit = True
@@ -202,7 +203,51 @@ def check_test_prerequisites(args):
     return None
 
 
+def lint_tools():
+    """The linters OCA runs (ruff, pylint with pylint-odoo) that are installed: {name: ok}."""
+    found = {}
+    for name, module in (("ruff", "ruff"), ("pylint-odoo", "pylint_odoo")):
+        probe = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                               cwd=tempfile.gettempdir())
+        found[name] = probe.returncode == 0
+    return found
+
+
+def run_lint(required=False):
+    """ruff and pylint-odoo (OCA's mandatory checks, .pylintrc) on the addon; 0 when clean.
+
+    A linter that is not installed is skipped with a notice, unless ``required``."""
+    found = lint_tools()
+    missing = [name for name, ok in found.items() if not ok]
+    if missing:
+        log(f"Lint: {', '.join(missing)} not installed (pip install ruff pylint-odoo)"
+            + ("." if required else "; skipped."))
+        if required:
+            return 1
+    rc = 0
+    if found["ruff"]:
+        log("Lint: ruff check")
+        rc |= subprocess.run([sys.executable, "-m", "ruff", "check", "--no-fix", "."],
+                             cwd=ROOT).returncode
+    if found["pylint-odoo"]:
+        # pylint-odoo checks the addon under its technical name (manifest, imports)
+        log("Lint: pylint --load-plugins=pylint_odoo (mandatory checks)")
+        rc |= subprocess.run([sys.executable, "-m", "pylint", f"--rcfile={ROOT / '.pylintrc'}",
+                              ADDON], cwd=addons_dir()).returncode
+    if rc:
+        log("Lint failed: fix the findings above (`make lint`).")
+    return rc
+
+
+def cmd_lint(args):
+    return run_lint(required=True)
+
+
 def cmd_test(args):
+    if not (args.paths or args.k):  # the whole suite lints first; the dev loop does not
+        rc = run_lint()
+        if rc:
+            return rc
     ok, info = odoo_status()
     if not ok:
         # confcutdir: keep pytest from importing the addon package (the repo root)
@@ -355,7 +400,8 @@ def cmd_pip_install(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["demo", "test", "pip-install", "compat-baseline"])
+    parser.add_argument("command", choices=["demo", "test", "lint", "pip-install",
+                                            "compat-baseline"])
     parser.add_argument("--db-host", default=os.environ.get("PGHOST", "127.0.0.1"))
     parser.add_argument("--db-port", default=os.environ.get("PGPORT", "5432"))
     parser.add_argument("--db-user", default="odoo")
@@ -376,7 +422,7 @@ def main():
     parser.add_argument("paths", nargs="*", help="test paths relative to the addon "
                         "(default: tests_static tests)")
     args = parser.parse_intermixed_args()
-    handler = {"demo": cmd_demo, "test": cmd_test, "pip-install": cmd_pip_install,
+    handler = {"demo": cmd_demo, "test": cmd_test, "lint": cmd_lint, "pip-install": cmd_pip_install,
                "compat-baseline": cmd_compat_baseline}[args.command]
     sys.exit(handler(args) or 0)
 

@@ -10,7 +10,7 @@ class CrmRelationshipUpdate(models.TransientModel):
     _description = "Update Relationship"
 
     role_id = fields.Many2one(
-        "crm.relationship.role", string="Role", required=True,
+        "crm.relationship.role", required=True,
         default=lambda self: self.env.company._get_relationship_primary_role(),
     )
     reason = fields.Char()

@@ -6,7 +6,7 @@ import io
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.res_partner import IMPORT_ACTIONS, IMPORT_MODES
+from ..models.crm_customer_import import IMPORT_ACTIONS
 
 ACTION_LABELS = [
     ("created", "Created"),
@@ -23,12 +23,12 @@ FALSE_WORDS = {"0", "false", "no", "n", "falsch", "nein", "falso", ""}
 
 
 class ResPartnerImportCustomers(models.TransientModel):
-    """Import customers from a CSV or XLSX file with ``res.partner.import_customers``."""
+    """Import customers from a CSV or XLSX file with the ``crm.customer.import`` service."""
 
     _name = "res.partner.import.customers"
     _description = "Import Customers"
 
-    file = fields.Binary(string="File", required=True, attachment=False,
+    file = fields.Binary(required=True, attachment=False,
                          help="CSV (UTF-8, comma or semicolon separated) or XLSX, with a "
                          "header line; the column external_ref is required.")
     filename = fields.Char()
@@ -121,10 +121,8 @@ class ResPartnerImportCustomers(models.TransientModel):
 
     def action_import(self):
         self.ensure_one()
-        if self.mode not in IMPORT_MODES:
-            raise UserError(_("Choose an import mode."))
         rows = self._read_rows(base64.b64decode(self.file), self.filename)
-        result = self.env["res.partner"].import_customers(
+        result = self.env["crm.customer.import"]._import(
             rows, transfer_mode=self.transfer_mode, mode=self.mode, rep_id=self.user_id.id)
         results = result["results"]
         self.line_ids = [(5, 0, 0)] + [(0, 0, {

@@ -12,10 +12,10 @@ class ResUsersReassign(models.TransientModel):
     _name = "res.users.reassign"
     _description = "Reassign a user's resources"
 
-    user_id = fields.Many2one("res.users", string="User", required=True, readonly=True,
+    user_id = fields.Many2one("res.users", required=True, readonly=True,
                               ondelete="cascade")
     successor_id = fields.Many2one(
-        "res.users", string="Successor",
+        "res.users", 
         domain="[('share', '=', False), ('id', '!=', user_id)]",
         help="Takes over every current relationship and open lead of the user.",
     )
@@ -70,18 +70,10 @@ class ResUsersReassign(models.TransientModel):
                               "%(user)s.", user=user.name))
         if successor == user:
             raise UserError(_("%(user)s cannot be their own successor.", user=user.name))
-        if not successor.active:
-            raise UserError(_("%(successor)s is archived and cannot take over the resources "
-                              "of %(user)s.", successor=successor.name, user=user.name))
-        if successor.share:
-            raise UserError(_("%(successor)s is not an internal user and cannot take over "
-                              "customers.", successor=successor.name))
-        missing = self._get_companies() - successor.company_ids
-        if missing:
-            raise UserError(_(
-                "%(successor)s does not work in company %(company)s, where %(user)s has "
-                "customers or open leads; choose a successor of that company.",
-                successor=successor.name, company=missing[0].name, user=user.name))
+        # one check per company where the user has customers or open leads
+        for company in self._get_companies():
+            successor._crm_rm_check_owner(company, what=_(
+                "the successor of %(user)s", user=user.name))
 
     def _check_pool(self):
         user, pool = self.user_id, self.pool_id.sudo()
@@ -129,16 +121,26 @@ class ResUsersReassign(models.TransientModel):
                     role_rels.partner_id.with_env(self.env), rep, role=role, company=company,
                     source="rotation", reason=reason)
             if company._get_relationship_primary_role() in group.role_id:
-                Rel.with_company(company)._move_open_leads(
-                    Partner.browse(partner_ids), user, rep, company)
+                # the relationship hook applied the policy to these accounts
+                Lead = self.env["crm.lead"].with_company(company)
+                Lead.search(Lead._crm_rm_open_leads_domain(
+                    Partner.browse(partner_ids), user, company))._crm_rm_move_owner(rep, company)
         # open leads still with the user (no customer, or customers they do not own)
         leads = self._get_leads().sorted("id")
         leads_by_rep = {}
         for lead, rep in zip(leads, self._pick_from_pool(len(leads)) if leads else []):
             leads_by_rep[rep] = leads_by_rep.get(rep, self.env["crm.lead"]) | lead
         for rep, group in leads_by_rep.items():
-            group.with_env(self.env).with_company(company).write({"user_id": rep.id})
+            self._move_other_leads(group, rep, company)
         return len(rels), len(leads), len(set(by_rep) | set(leads_by_rep))
+
+    def _move_other_leads(self, leads, new_user, company):
+        """Give ``new_user`` leads of the user that no relationship change
+        moved, and apply the task-follow policy to their activities."""
+        leads = leads.with_env(self.env).with_company(company)
+        leads._crm_rm_move_owner(new_user, company)
+        self.env["crm.task.follow"]._apply_lead_changes(
+            {(self.user_id, new_user, company): leads.ids})
 
     def _get_relationships(self):
         return self.env["crm.relationship"].sudo().search(
@@ -168,14 +170,13 @@ class ResUsersReassign(models.TransientModel):
                 source="mass", reason=reason)
             if role == company._get_relationship_primary_role():
                 # the hook applied the policy to these accounts' activities
-                Rel.with_company(company)._move_open_leads(
-                    group.partner_id, user, successor, company)
-        # other open leads (no customer, or customers the user does not own):
-        # the lead write path applies the policy to their activities
+                Lead = self.env["crm.lead"].with_company(company)
+                Lead.search(Lead._crm_rm_open_leads_domain(
+                    group.partner_id, user, company))._crm_rm_move_owner(successor, company)
+        # other open leads (no customer, or customers the user does not own)
         leads = self._get_leads()
         for company, group in leads.grouped("company_id").items():
-            group.with_env(self.env).with_company(company or self.env.company).write(
-                {"user_id": successor.id})
+            self._move_other_leads(group, successor, company or self.env.company)
         return self._finish(_("%(customers)s customer relationship(s) and %(leads)s open "
                               "lead(s) of %(user)s handed over to %(successor)s.",
                               customers=len(rels), leads=lead_count,
