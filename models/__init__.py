@@ -10,6 +10,10 @@ from . import crm_customer_import
 from . import res_users
 from . import res_users_away
 from . import res_users_eligibility
+from . import res_users_usage
+from . import res_users_handover
+from . import crm_user_handover
+from . import crm_user_handover_item
 from . import crm_lead
 from . import crm_lead_colleague
 from . import crm_lead_move

@@ -215,10 +215,16 @@ class CrmTaskFollow(models.AbstractModel):
                   "|", ("partner_ids", "in", contact_ids),
                   ("opportunity_id", "in", lead_ids)]
         events = Event.search(domain)
+        return self._task_follow_give_events(events, old_user, new_user)
+
+    @api.model
+    def _task_follow_give_events(self, events, old_user, new_user):
+        """``new_user`` organises and attends ``events`` instead of ``old_user``
+        (no invitation e-mail, no tracking)."""
         if events:
             old_partner = old_user.sudo().partner_id
             new_partner = new_user.sudo().partner_id
-            events.with_context(
+            events.sudo().with_context(
                 dont_notify=True, no_mail_to_attendees=True, mail_notrack=True,
                 mail_create_nosubscribe=True, **{SKIP_KEY: SERVER},
             ).write({

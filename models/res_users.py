@@ -1,8 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.http import request
 
 from ..context_keys import KEEP_ACTIVITIES_OF, ServerIds
+
+#: paths of the web client's calls (buttons, action menus)
+WEB_CLIENT_PATHS = ("/web/dataset/call_kw/", "/web/dataset/call_button/")
 
 
 class ResUsers(models.Model):
@@ -69,23 +73,54 @@ class ResUsers(models.Model):
                     "successor before archiving the user.",
                     user=user.name, customers=rels, leads=leads, activities=acts))
 
-    def action_archive(self):
-        """Ask for a successor first when the user still has open resources.
+    @api.model
+    def _crm_rm_from_web_client(self):
+        """Whether the current call is the web client's (a button or the action
+        menu of a view), not XML-RPC, JSON-RPC or server code. It only chooses
+        how a refusal is shown (a dialog instead of an error): never what is
+        allowed."""
+        return bool(request) and request.httprequest.path.startswith(WEB_CLIENT_PATHS)
 
-        A single user opens the Reassign Resources wizard (which archives the
-        user once everything is handed over); several users raise an error.
-        Activities are never deleted on archiving (Odoo's mail module deletes
-        them): see ``mail.activity.unlink``.
+    def action_archive(self):
+        """Refuse to archive users who still have open resources.
+
+        From the web client, a single such user opens Reassign resources with
+        their usage instead (it archives the user once everything is handed
+        over); over RPC, from server code or for several users the refusal is
+        a UserError. Activities are never deleted on archiving (Odoo's mail
+        module deletes them): see ``mail.activity.unlink``.
         """
         active = self.filtered("active")
         resources = active._get_open_resources()
         busy = active.filtered(lambda u: resources[u.id][0] or resources[u.id][1])
         if busy:
-            if len(self) == 1:
+            if len(self) == 1 and self._crm_rm_from_web_client():
                 return self.action_open_reassign_resources(archive=True)
             busy._check_no_open_resources()
         return super(ResUsers, self.with_context(
             **{KEEP_ACTIVITIES_OF: ServerIds(self.ids)})).action_archive()
+
+    def action_unarchive(self):
+        """Unarchive; from the web client, a single user whose resources were
+        handed over gets the offer to give back what their successors still hold."""
+        result = super().action_unarchive()
+        if len(self) == 1 and self._crm_rm_from_web_client() \
+                and self.env["crm.relationship"]._is_relationship_manager() \
+                and self.env["crm.user.handover"]._crm_rm_pending(self):
+            return self.action_open_give_back()
+        return result
+
+    def action_open_give_back(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Give back"),
+            "res_model": "res.users.give.back",
+            "view_mode": "form",
+            "views": [[False, "form"]],
+            "target": "new",
+            "context": {"default_user_id": self.id},
+        }
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_relationship_history(self):

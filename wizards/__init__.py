@@ -5,6 +5,8 @@ from . import res_partner_transfer
 from . import res_partner_import_customers
 from . import mail_activity_schedule
 from . import res_users_reassign
+from . import res_users_usage_line
+from . import res_users_give_back
 from . import crm_lead_offer_wizard
 from . import crm_lead_offer_decline
 from . import res_partner_import_customers_line

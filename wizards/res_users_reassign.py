@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
+from odoo.fields import Command
 from odoo.exceptions import AccessError, UserError
 
 from ..context_keys import KEEP_ACTIVITIES_OF, ROTATION_SKIP_USER_IDS, ServerIds
@@ -36,6 +37,17 @@ class ResUsersReassign(models.TransientModel):
         help="Archive the user once everything is handed over. Their remaining "
         "activities are kept, never deleted.",
     )
+    config_successor_id = fields.Many2one(
+        "res.users", string="Successor for the configuration",
+        compute="_compute_config_successor_id", store=True, readonly=False, precompute=True,
+        domain="[('share', '=', False), ('id', '!=', user_id)]",
+        help="Takes over the configuration that names the user: sales teams they lead "
+        "or belong to, rotation pools (member, fallback owner), activity types, saved "
+        "filters, automation rules, server actions, mail templates and the future "
+        "meetings they organise. Leave empty to keep them.")
+    usage_line_ids = fields.One2many(
+        "res.users.usage.line", "reassign_id", string="Usage",
+        compute="_compute_usage_line_ids", store=True, readonly=True, precompute=True)
     relationship_count = fields.Integer(compute="_compute_counts", string="Customers")
     lead_count = fields.Integer(compute="_compute_counts", string="Open leads")
     activity_count = fields.Integer(compute="_compute_counts", string="Open activities")
@@ -53,6 +65,18 @@ class ResUsersReassign(models.TransientModel):
             wizard.activity_count = acts
             wizard.task_follow_policy = policies.get(self.env.company.task_follow_policy)
 
+    @api.depends("successor_id")
+    def _compute_config_successor_id(self):
+        for wizard in self:
+            if wizard.successor_id and not wizard.config_successor_id:
+                wizard.config_successor_id = wizard.successor_id
+
+    @api.depends("user_id")
+    def _compute_usage_line_ids(self):
+        for wizard in self:
+            wizard.usage_line_ids = [Command.clear()] + (
+                wizard.user_id._crm_rm_usage_line_commands() if wizard.user_id else [])
+
     def _check_input(self):
         self.ensure_one()
         Rel = self.env["crm.relationship"]
@@ -63,6 +87,11 @@ class ResUsersReassign(models.TransientModel):
             raise AccessError(_("Only user administrators can archive %(user)s; hand the "
                                 "resources over without archiving.", user=self.user_id.name))
         user, successor = self.user_id, self.successor_id.sudo()
+        if self.config_successor_id == user:
+            raise UserError(_("%(user)s cannot be their own successor.", user=user.name))
+        if self.config_successor_id:
+            self.config_successor_id.sudo()._crm_rm_check_owner(False, what=_(
+                "the successor of %(user)s", user=user.name))
         if self.target == "pool":
             return self._check_pool()
         if not successor:
@@ -110,6 +139,7 @@ class ResUsersReassign(models.TransientModel):
         partners = rels.partner_id.sorted("id")
         reps = self._pick_from_pool(len(partners))
         by_rep = {}
+        created = Rel.browse()
         for partner, rep in zip(partners, reps):
             by_rep.setdefault(rep, []).append(partner.id)
         Partner = self.env["res.partner"]
@@ -117,7 +147,7 @@ class ResUsersReassign(models.TransientModel):
             wanted = set(partner_ids)
             group = rels.filtered(lambda r: r.partner_id.id in wanted)
             for role, role_rels in group.grouped("role_id").items():
-                Rel.with_company(company)._assign(
+                created |= Rel.with_company(company)._assign(
                     role_rels.partner_id.with_env(self.env), rep, role=role, company=company,
                     source="rotation", reason=reason)
             if company._get_relationship_primary_role() in group.role_id:
@@ -132,15 +162,10 @@ class ResUsersReassign(models.TransientModel):
             leads_by_rep[rep] = leads_by_rep.get(rep, self.env["crm.lead"]) | lead
         for rep, group in leads_by_rep.items():
             self._move_other_leads(group, rep, company)
-        return len(rels), len(leads), len(set(by_rep) | set(leads_by_rep))
+        return len(rels), len(leads), len(set(by_rep) | set(leads_by_rep)), created
 
     def _move_other_leads(self, leads, new_user, company):
-        """Give ``new_user`` leads of the user that no relationship change
-        moved, and apply the task-follow policy to their activities."""
-        leads = leads.with_env(self.env).with_company(company)
-        leads._crm_rm_move_owner(new_user, company)
-        self.env["crm.task.follow"]._apply_lead_changes(
-            {(self.user_id, new_user, company): leads.ids})
+        self.user_id._crm_rm_move_other_leads(leads.with_env(self.env), new_user, company)
 
     def _get_relationships(self):
         return self.env["crm.relationship"].sudo().search(
@@ -156,35 +181,46 @@ class ResUsersReassign(models.TransientModel):
 
     def action_apply(self):
         self._check_input()
+        user = self.user_id
+        # what the user holds now, to record what each successor got
+        leads_before = self._get_leads()
         if self.target == "pool":
-            return self._action_apply_pool()
+            message, created = self._action_apply_pool()
+        else:
+            message, created = self._action_apply_successor()
+        config = []
+        if self.config_successor_id:
+            config = user._crm_rm_hand_over_config(self.config_successor_id)
+        leads_before.invalidate_recordset(["user_id"])
+        items = [("crm.relationship", rel.id, "user_id", rel.user_id.id)
+                 for rel in created.sudo()]
+        items += [("crm.lead", lead.id, "user_id", lead.user_id.id)
+                  for lead in leads_before if lead.user_id and lead.user_id != user]
+        items += [(model, res_id, field, self.config_successor_id.id)
+                  for model, res_id, field in config]
+        self.env["crm.user.handover"]._crm_rm_create(user, self.reason, items)
+        if config:
+            message = _("%(message)s %(count)s configuration reference(s) handed over to "
+                        "%(successor)s.", message=message, count=len(config),
+                        successor=self.config_successor_id.name)
+        return self._finish(message)
+
+    def _action_apply_successor(self):
         user, successor = self.user_id, self.successor_id
         reason = self.reason or _("Resources of %(user)s reassigned to %(successor)s",
                                   user=user.name, successor=successor.name)
-        Rel = self.env["crm.relationship"]
         rels = self._get_relationships()
-        lead_count = len(self._get_leads())
-        for (company, role), group in rels.grouped(lambda r: (r.company_id, r.role_id)).items():
-            Rel.with_company(company)._assign(
-                group.partner_id.with_env(self.env), successor, role=role, company=company,
-                source="mass", reason=reason)
-            if role == company._get_relationship_primary_role():
-                # the hook applied the policy to these accounts' activities
-                Lead = self.env["crm.lead"].with_company(company)
-                Lead.search(Lead._crm_rm_open_leads_domain(
-                    group.partner_id, user, company))._crm_rm_move_owner(successor, company)
-        # other open leads (no customer, or customers the user does not own)
         leads = self._get_leads()
-        for company, group in leads.grouped("company_id").items():
-            self._move_other_leads(group, successor, company or self.env.company)
-        return self._finish(_("%(customers)s customer relationship(s) and %(leads)s open "
-                              "lead(s) of %(user)s handed over to %(successor)s.",
-                              customers=len(rels), leads=lead_count,
-                              user=user.name, successor=successor.name))
+        created, _moved = user._crm_rm_hand_over_work(successor, reason, rels, leads)
+        return _("%(customers)s customer relationship(s) and %(leads)s open lead(s) of "
+                 "%(user)s handed over to %(successor)s.", customers=len(rels),
+                 leads=len(leads), user=user.name, successor=successor.name), created
 
     def _finish(self, message):
         """Archive the user when asked, and tell what was handed over."""
         if self.archive_user:
+            # refused (UserError) if anything is left, rather than a dialog again
+            self.user_id._check_no_open_resources()
             self.user_id.with_context(
                 **{KEEP_ACTIVITIES_OF: ServerIds(self.user_id.ids)}).action_archive()
         return {
@@ -202,8 +238,8 @@ class ResUsersReassign(models.TransientModel):
         user, pool = self.user_id, self.pool_id
         reason = self.reason or _("Resources of %(user)s shared out by rotation pool %(pool)s",
                                   user=user.name, pool=pool.name)
-        customers, leads, reps = self._apply_pool(reason)
-        return self._finish(_("%(customers)s customer relationship(s) and %(leads)s open "
-                              "lead(s) of %(user)s shared among %(reps)s rep(s) of rotation "
-                              "pool %(pool)s.", customers=customers, leads=leads,
-                              user=user.name, reps=reps, pool=pool.name))
+        customers, leads, reps, created = self._apply_pool(reason)
+        return _("%(customers)s customer relationship(s) and %(leads)s open lead(s) of "
+                 "%(user)s shared among %(reps)s rep(s) of rotation pool %(pool)s.",
+                 customers=customers, leads=leads, user=user.name, reps=reps,
+                 pool=pool.name), created
