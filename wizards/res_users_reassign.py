@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
-from odoo.fields import Command
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Command
 
 from ..context_keys import KEEP_ACTIVITIES_OF, ROTATION_SKIP_USER_IDS, ServerIds
 
