@@ -212,7 +212,8 @@ class ResUsers(models.Model):
         models' own constraints, belong to the company of a team or pool);
         future meetings get the successor as organiser and attendee; a team or
         pool the successor already belongs to keeps the user's membership
-        (archived with the user); a saved filter whose name the successor
+        (archived with the user), and so does every team when users belong to
+        one team only and the successor already has one; a saved filter whose name the successor
         already uses stays. Done as superuser: each change replaces the user by
         the checked successor, nothing else.
 
@@ -232,10 +233,14 @@ class ResUsers(models.Model):
             if model == "calendar.event":
                 self.env["crm.task.follow"]._task_follow_give_events(records, user, successor)
             elif model == "crm.team.member":
-                taken = set(self.env[model].sudo().search([
-                    ("user_id", "=", successor.id),
-                    ("crm_team_id", "in", records.crm_team_id.ids)]).crm_team_id.ids)
-                records = records.filtered(lambda m, t=taken: m.crm_team_id.id not in t)
+                # with one team per user (Odoo's default), a successor already in a
+                # team cannot join another one
+                taken = self.env[model].sudo().search(
+                    [("user_id", "=", successor.id)]).crm_team_id
+                multi = self.env["ir.config_parameter"].sudo().get_param(
+                    "sales_team.membership_multi", False)
+                records = records.filtered(
+                    lambda m, t=taken: m.crm_team_id not in t and (multi or not t))
                 records.write({field: successor.id})
             elif model == "crm.rotation.pool.member":
                 taken = set(self.env[model].sudo().search([
