@@ -67,8 +67,9 @@ class ResUsersReassign(models.TransientModel):
 
     @api.depends("successor_id")
     def _compute_config_successor_id(self):
+        # the successor takes the configuration too, unless another one is chosen
         for wizard in self:
-            if wizard.successor_id and not wizard.config_successor_id:
+            if wizard.successor_id:
                 wizard.config_successor_id = wizard.successor_id
 
     @api.depends("user_id")
