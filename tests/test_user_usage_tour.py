@@ -35,3 +35,18 @@ class TestUserUsageTour(UsageMixin, RelationshipHttpCase):
         handover = self.env["crm.user.handover"].search([("user_id", "=", self.associate_a.id)])
         self.assertEqual(handover.reason, "Left the company")
         self.assertTrue(handover.pending_count)
+
+    def test_give_back_tour(self):
+        self.env["res.users.reassign"].with_user(self.admin).create({
+            "user_id": self.associate_a.id, "successor_id": self.associate_a2.id,
+            "archive_user": True}).action_apply()
+        self.filter.user_id = self.manager_a  # changed meanwhile: kept
+        self.start_tour(
+            f"/odoo/action-base.action_res_users/{self.associate_a.id}",
+            "crm_user_give_back_tour", login=self.admin.login, timeout=120,
+        )
+        self.env.invalidate_all()
+        self.assertTrue(self.associate_a.active)
+        self.assertEqual(self.team_led.user_id, self.associate_a)
+        self.assertEqual(self.current(self.customer_a).user_id, self.associate_a)
+        self.assertEqual(self.filter.user_id, self.manager_a)

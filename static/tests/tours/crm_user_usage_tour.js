@@ -1,6 +1,6 @@
 /** @odoo-module **/
-// Departure: the Usage view of a user, then an archive refused and completed
-// through Reassign resources (which shows the same usage).
+// Departure: the Usage view of a user; an archive refused and completed
+// through Reassign resources (which shows the same usage); give back on return.
 import { registry } from "@web/core/registry";
 
 registry.category("web_tour.tours").add("crm_user_usage_tour", {
@@ -89,6 +89,40 @@ registry.category("web_tour.tours").add("crm_user_archive_refused_tour", {
         {
             content: "The user form is reloaded: the user is archived",
             trigger: ".o_form_view .o_form_header:contains(The contact linked to this user is still active)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("crm_user_give_back_tour", {
+    steps: () => [
+        {
+            content: "Open the action menu of the archived user's form",
+            trigger: ".o_control_panel .o_cp_action_menus button.dropdown-toggle",
+            run: "click",
+        },
+        {
+            content: "Unarchive the user",
+            trigger: ".o-dropdown--menu .o-dropdown-item:contains(Unarchive)",
+            run: "click",
+        },
+        {
+            content: "Give back is offered: what the successor still holds, what changed",
+            trigger: ".modal .o_field_widget[name=changed_count]:contains(1)",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=summary]:contains(Sales Team)",
+        },
+        {
+            trigger: ".modal button[name=action_apply]",
+            run: "click",
+        },
+        {
+            content: "The dialog is closed",
+            trigger: "body:not(:has(.modal))",
+        },
+        {
+            content: "The user form is reloaded: active again, nothing left to give back",
+            trigger: ".o_form_view:has(.o_form_sheet):not(:has(.o_widget_web_ribbon)):not(:has(button[name=action_open_give_back]))",
         },
     ],
 });
