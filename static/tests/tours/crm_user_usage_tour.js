@@ -21,8 +21,11 @@ registry.category("web_tour.tours").add("crm_user_usage_tour", {
             trigger: ".modal .o_data_row:contains(Current relationships: Account Manager):contains(2)",
         },
         {
-            content: "A line opens its records",
             trigger: ".modal .o_data_row:contains(Sales teams they lead) button[name=action_open]",
+        },
+        {
+            content: "A line opens its records (a click on the line or its Open button)",
+            trigger: ".modal .o_data_row:contains(Sales teams they lead) td.o_data_cell[name=label]",
             run: "click",
         },
         {
