@@ -122,10 +122,13 @@ class CrmTaskFollow(models.AbstractModel):
     # Moving activities and meetings
     # ------------------------------------------------------------------
     @api.model
-    def _task_follow_move(self, scope, old_user, new_user, company, policy):
+    def _task_follow_move(self, scope, old_user, new_user, company, policy, *,
+                          until=None, events=True):
         """Give ``new_user`` the open activities of ``old_user`` on the records of
         ``scope`` (automated ones only under policy 'automated') and, under
         policy 'all', the future meetings ``old_user`` organises with them.
+        ``until``: only the activities due on or before that date (a temporary
+        cover); ``events=False``: the meetings stay where they are.
 
         One UPDATE for all activities, one follower insertion per model, one
         write for the meetings: no per-activity notification.
@@ -155,6 +158,9 @@ class CrmTaskFollow(models.AbstractModel):
             )
             if policy == "automated":
                 query += " AND automated"
+            if until:
+                query += " AND date_deadline <= %s"
+                params.append(until)
             cr.execute(query + " RETURNING id, res_model, res_id", [
                 new_user.id, new_user.sudo().tz or None, self.env.uid, fields.Datetime.now(),
                 old_user.id, *params])
@@ -170,7 +176,7 @@ class CrmTaskFollow(models.AbstractModel):
             # refresh the activity counters of both users' web clients
             new_user._bus_send("mail.activity/updated", {"activity_created": True})
             old_user._bus_send("mail.activity/updated", {"activity_deleted": True})
-        if policy == "all":
+        if policy == "all" and events:
             move["events"] = self._task_follow_move_events(records, old_user, new_user)
         return move
 
