@@ -57,6 +57,7 @@ class CrmRepCover(models.Model):
         help="First day of the absence.")
     date_to = fields.Date(
         string="To", required=True, tracking=True,
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=6),
         help="Last day of the absence (included): the work goes back at the end of this day.")
     cover_user_id = fields.Many2one(
         "res.users", string="Covered By", tracking=True, index="btree_not_null",
@@ -72,7 +73,7 @@ class CrmRepCover(models.Model):
     note = fields.Text()
     started_at = fields.Datetime(readonly=True, copy=False)
     ended_at = fields.Datetime(readonly=True, copy=False)
-    ended_by_id = fields.Many2one("res.users", string="Ended By", readonly=True, copy=False)
+    ended_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     customer_count = fields.Integer(
         string="Customers", readonly=True, copy=False,
         help="Customers whose rep was covered when the cover started.")

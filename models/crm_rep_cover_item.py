@@ -28,9 +28,9 @@ class CrmRepCoverItem(models.Model):
                             help="Model of what was given (mail.activity or crm.lead).")
     res_id = fields.Many2oneReference(string="Given Record", model_field="res_model",
                                       required=True, readonly=True)
-    record_model = fields.Char(string="Record Model", readonly=True,
+    record_model = fields.Char(readonly=True,
                                help="The record the activity is about (the lead itself for a lead).")
-    record_id = fields.Many2oneReference(string="Record", model_field="record_model",
+    record_id = fields.Many2oneReference(model_field="record_model",
                                          readonly=True)
     name = fields.Char(string="Description", readonly=True)
     from_user_id = fields.Many2one("res.users", string="From", required=True, readonly=True,

@@ -298,6 +298,8 @@ class CrmTaskFollow(models.AbstractModel):
                     "date": deadline,
                     "date_formatted": dates[deadline],
                     "record": activity.res_name or "",
+                    # handed over by a temporary cover: whom the rep covers for
+                    "covering_for": activity.crm_rm_covering_for_id.name or "",
                     "url": f"{base_url}/mail/view?model={activity.res_model}"
                            f"&res_id={activity.res_id}",
                 }

@@ -4,8 +4,9 @@
 A user can own (be the rep, Salesperson, colleague, pool member or fallback
 owner, successor...) records of company C on date D when they are active,
 internal (not portal or public), a user of C and, when D is given, not away on
-D nor covered in C on D by a temporary cover (crm.rep.cover). Every check of the addon asks ``_crm_rm_owner_problems`` or
-``_crm_rm_check_owner``; every SQL pick uses ``_crm_rm_eligible_sql``.
+D nor covered in C on D by a temporary cover (crm.rep.cover). Every check of
+the addon asks ``_crm_rm_owner_problems`` or ``_crm_rm_check_owner``; every SQL
+pick uses ``_crm_rm_eligible_sql``.
 """
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import ValidationError

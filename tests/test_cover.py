@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import format_date
 
+from ..context_keys import SERVER, UI_CREATE
 from .common import RelationshipCase, RelationshipHttpCase, RotationMixin, TaskFollowMixin
 
 
@@ -67,7 +68,9 @@ class TestCover(CoverMixin, TaskFollowMixin, RelationshipCase):
         self.assertEqual(set(cover.item_ids.mapped("state")), {"given"})
         self.assertEqual(cover.customer_count, 2)
         # one handover e-mail per customer, one summary to each of them
-        self.assertEqual(len(self.handover_mails()), 2, "customer A and customer A2")
+        handover = self.handover_mails()
+        self.assertEqual(len(handover), 2, "customer A and customer A2")
+        self.assertIn("You cover for Rm Assoc A, who is away", handover[0].body_html)
         self.assertEqual(len(self.summary_mails(self.associate_a)), 1)
         self.assertEqual(len(self.summary_mails(self.associate_a2)), 1)
         self.assertIn("covers for you", self.summary_mails(self.associate_a).body_html)
@@ -297,7 +300,7 @@ class TestCoverRotation(CoverMixin, RotationMixin, RelationshipCase):
     def test_lead_by_hand_with_pool_cover(self):
         cover = self.new_cover(user=self.rep3, cover_pool_id=self.pool.id)
         cover.action_confirm()
-        lead = self.env["crm.lead"].with_context(crm_rm_ui_create=True).create(
+        lead = self.env["crm.lead"].with_context(**{UI_CREATE: SERVER}).create(
             {"name": "By hand", "user_id": self.rep3.id, "team_id": self.team_r.id})
         self.assertEqual(lead.user_id, self.rep1, "the pool picks")
         self.assertEqual(self.logs().covered_user_id, self.rep3)
