@@ -437,31 +437,24 @@ class CrmRepCover(models.Model):
         return [(receivers.browse(uid), part) for uid, part in parts.items()]
 
     def _record_given_activities(self, activity_ids):
-        """Mark the activities handed over ("covering for") and write their items,
-        in one statement."""
+        """Write the items of the activities handed over, in one INSERT (the
+        items also mark the activities "covering for" the rep). No foreign key
+        to check but the cover and the receiving user: the rep is the cover's,
+        and the cover says who wrote them."""
         if not activity_ids:
             return
-        self.env["mail.activity"].flush_model()
         self.env.cr.execute(
             """
-            WITH marked AS (
-                UPDATE mail_activity SET crm_rm_cover_id = %(cover)s
-                 WHERE id = ANY(%(ids)s)
-             RETURNING id, user_id, res_model, res_id,
-                       COALESCE(NULLIF(summary, ''), res_name) AS name
-            )
             INSERT INTO crm_rep_cover_item
                    (cover_id, kind, res_model, res_id, record_model, record_id, name,
-                    from_user_id, to_user_id, state, create_uid, create_date, write_uid,
-                    write_date)
-            SELECT %(cover)s, 'activity', 'mail.activity', id, res_model, res_id, name,
-                   %(user)s, user_id, 'given', %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM marked
+                    to_user_id, state, create_date, write_date)
+            SELECT %(cover)s, 'activity', 'mail.activity', id, res_model, res_id,
+                   COALESCE(NULLIF(summary, ''), res_name), user_id, 'given', %(now)s, %(now)s
+              FROM mail_activity
+             WHERE id = ANY(%(ids)s)
             """,
-            {"cover": self.id, "ids": sorted(activity_ids), "user": self.user_id.id,
-             "uid": self.env.uid, "now": fields.Datetime.now()},
+            {"cover": self.id, "ids": sorted(activity_ids), "now": fields.Datetime.now()},
         )
-        self.env["mail.activity"].invalidate_model(["crm_rm_cover_id"])
         self.invalidate_recordset(["item_ids"])
 
     # ------------------------------------------------------------------
@@ -535,7 +528,7 @@ class CrmRepCover(models.Model):
         self.env["crm.rep.cover.item"].sudo().create([{
             "cover_id": cover.id, "kind": "lead", "res_model": "crm.lead", "res_id": lead.id,
             "record_model": "crm.lead", "record_id": lead.id, "name": lead.name,
-            "from_user_id": cover.user_id.id, "to_user_id": user.id, "state": "given",
+            "to_user_id": user.id, "state": "given",
         } for lead, cover, user in received])
         bodies = {}
         for lead, cover, user in received:
@@ -560,12 +553,6 @@ class CrmRepCover(models.Model):
         self.ensure_one()
         returned = self._return_activities()
         returned_leads = self._return_leads()
-        self.env["mail.activity"].flush_model()
-        # activities moved on by someone no longer "cover for" the rep
-        self.env.cr.execute(
-            "UPDATE mail_activity SET crm_rm_cover_id = NULL WHERE crm_rm_cover_id = %s",
-            [self.id])
-        self.env["mail.activity"].invalidate_model(["crm_rm_cover_id"])
         self.env["crm.rep.cover.item"].invalidate_model(["state"])
         self.write({"state": "ended", "ended_at": fields.Datetime.now(),
                     "ended_by_id": ended_by.id if ended_by else False})
@@ -587,21 +574,21 @@ class CrmRepCover(models.Model):
             """
             WITH back AS (
                 UPDATE mail_activity a
-                   SET user_id = i.from_user_id, user_tz = %(tz)s, crm_rm_cover_id = NULL,
-                       write_uid = %(uid)s, write_date = %(now)s
+                   SET user_id = %(user)s, user_tz = %(tz)s, write_uid = %(uid)s,
+                       write_date = %(now)s
                   FROM crm_rep_cover_item i
                  WHERE i.cover_id = %(cover)s AND i.kind = 'activity' AND i.state = 'given'
                    AND a.id = i.res_id AND a.active AND a.user_id = i.to_user_id
              RETURNING i.id AS item_id, a.res_model, a.res_id
             ), marked AS (
-                UPDATE crm_rep_cover_item i SET state = 'returned', write_uid = %(uid)s,
-                       write_date = %(now)s
+                UPDATE crm_rep_cover_item i SET state = 'returned', write_date = %(now)s
                   FROM back WHERE i.id = back.item_id
              RETURNING back.res_model, back.res_id
             )
             SELECT res_model, array_agg(res_id) FROM marked GROUP BY res_model
             """,
-            {"cover": self.id, "tz": self.user_id.tz or None, "uid": self.env.uid, "now": now},
+            {"cover": self.id, "user": self.user_id.id, "tz": self.user_id.tz or None,
+             "uid": self.env.uid, "now": now},
         )
         by_model = dict(cr.fetchall())
         cr.execute(
@@ -610,14 +597,13 @@ class CrmRepCover(models.Model):
                SET state = CASE WHEN EXISTS (SELECT 1 FROM mail_activity a
                                               WHERE a.id = i.res_id AND a.active)
                                 THEN 'moved' ELSE 'done' END,
-                   write_uid = %(uid)s, write_date = %(now)s
+                   write_date = %(now)s
              WHERE i.cover_id = %(cover)s AND i.kind = 'activity' AND i.state = 'given'
             """,
-            {"cover": self.id, "uid": self.env.uid, "now": now},
+            {"cover": self.id, "now": now},
         )
         Activity = self.env["mail.activity"]
-        Activity.invalidate_model(["user_id", "user_tz", "crm_rm_cover_id", "write_uid",
-                                   "write_date"])
+        Activity.invalidate_model(["user_id", "user_tz", "write_uid", "write_date"])
         if by_model:
             Follow = self.env["crm.task.follow"]
             for model, res_ids in by_model.items():
@@ -661,7 +647,7 @@ class CrmRepCover(models.Model):
         if self.cover_user_id:
             covering = self.cover_user_id
         else:
-            covering = self.item_ids.to_user_id - self.user_id or \
+            covering = self.item_ids.to_user_id or \
                 self.cover_pool_id.fallback_user_id
         return [(self.user_id, "away")] + [(user, "cover") for user in covering]
 

@@ -27,14 +27,13 @@ class CrmRepCoverItem(models.Model):
     res_model = fields.Char(string="Model", required=True, readonly=True,
                             help="Model of what was given (mail.activity or crm.lead).")
     res_id = fields.Many2oneReference(string="Given Record", model_field="res_model",
-                                      required=True, readonly=True)
+                                      required=True, readonly=True, index=True)
     record_model = fields.Char(readonly=True,
                                help="The record the activity is about (the lead itself for a lead).")
     record_id = fields.Many2oneReference(model_field="record_model",
                                          readonly=True)
     name = fields.Char(string="Description", readonly=True)
-    from_user_id = fields.Many2one("res.users", string="From", required=True, readonly=True,
-                                   ondelete="cascade")
+    from_user_id = fields.Many2one(related="cover_id.user_id", string="From")
     to_user_id = fields.Many2one("res.users", string="Given To", required=True, readonly=True,
                                  ondelete="cascade")
     state = fields.Selection(ITEM_STATES, default="given", required=True, readonly=True,
