@@ -36,8 +36,7 @@ class CrmRepCoverItem(models.Model):
     from_user_id = fields.Many2one(related="cover_id.user_id", string="From")
     to_user_id = fields.Many2one("res.users", string="Given To", required=True, readonly=True,
                                  ondelete="cascade")
-    state = fields.Selection(ITEM_STATES, default="given", required=True, readonly=True,
-                             index=True)
+    state = fields.Selection(ITEM_STATES, default="given", required=True, readonly=True)
 
     def action_open_record(self):
         self.ensure_one()
