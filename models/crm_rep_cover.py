@@ -355,8 +355,9 @@ class CrmRepCover(models.Model):
     def _start_one(self):
         """Hand the rep's open activities due by the last day, on the records of
         their customers and on their leads of the company, to the cover: one
-        UPDATE per receiving user (crm.task.follow), one statement marking them
-        and writing the items, one handover e-mail per customer (queued)."""
+        UPDATE per receiving user (crm.task.follow; the cover does not become a
+        follower of the records for good), one INSERT writing the items, one
+        handover e-mail per customer (queued)."""
         self.ensure_one()
         Follow = self.env["crm.task.follow"].sudo()
         company, user = self.company_id, self.user_id
@@ -366,7 +367,8 @@ class CrmRepCover(models.Model):
         moves = []
         for receiver, part in self._split_scope(scope):
             moves.append(Follow._task_follow_move(
-                part, user, receiver, company, "all", until=self.date_to, events=False))
+                part, user, receiver, company, "all", until=self.date_to, events=False,
+                subscribe=False))
         activity_ids = [act_id for move in moves for act_id in move["activities"]]
         self._record_given_activities(activity_ids)
         for move in moves:
@@ -605,9 +607,8 @@ class CrmRepCover(models.Model):
         Activity = self.env["mail.activity"]
         Activity.invalidate_model(["user_id", "user_tz", "write_uid", "write_date"])
         if by_model:
-            Follow = self.env["crm.task.follow"]
-            for model, res_ids in by_model.items():
-                Follow._subscribe(model, set(res_ids), self.user_id.sudo().partner_id)
+            # the rep followed the records already (Odoo subscribes an activity's
+            # assignee), and the cover did not start to: no follower changes
             self.user_id._bus_send("mail.activity/updated", {"activity_created": True})
         return sum(len(ids) for ids in by_model.values())
 

@@ -123,12 +123,13 @@ class CrmTaskFollow(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _task_follow_move(self, scope, old_user, new_user, company, policy, *,
-                          until=None, events=True):
+                          until=None, events=True, subscribe=True):
         """Give ``new_user`` the open activities of ``old_user`` on the records of
         ``scope`` (automated ones only under policy 'automated') and, under
         policy 'all', the future meetings ``old_user`` organises with them.
-        ``until``: only the activities due on or before that date (a temporary
-        cover); ``events=False``: the meetings stay where they are.
+        A temporary cover passes ``until`` (only the activities due on or before
+        that date), ``events=False`` (the meetings stay where they are) and
+        ``subscribe=False`` (the cover does not follow the records for good).
 
         One UPDATE for all activities, one follower insertion per model, one
         write for the meetings: no per-activity notification.
@@ -171,7 +172,7 @@ class CrmTaskFollow(models.AbstractModel):
             for _id, model, res_id in rows:
                 by_model[model].add(res_id)
                 move["activities"][_id] = (model, res_id, records[model][res_id])
-            for model, res_ids in by_model.items():
+            for model, res_ids in by_model.items() if subscribe else ():
                 self._subscribe(model, res_ids, new_user.sudo().partner_id)
             # refresh the activity counters of both users' web clients
             new_user._bus_send("mail.activity/updated", {"activity_created": True})
