@@ -109,3 +109,17 @@ def timed(env, fn):
 
 def median(values):
     return statistics.median(values)
+
+
+def insert_current_relationships(cr, partner_ids, user_id, company_id, role_id):
+    """Give the customers ``partner_ids`` a current relationship to ``user_id``
+    (a data set built in SQL, as after an import)."""
+    cr.execute(
+        """
+        INSERT INTO crm_relationship (partner_id, user_id, company_id, role_id, source,
+                                      date_start, is_current, changed_by_id,
+                                      create_date, write_date, create_uid, write_uid)
+        SELECT p, %s, %s, %s, 'odoo', now() at time zone 'UTC', true, 1,
+               now() at time zone 'UTC', now() at time zone 'UTC', 1, 1
+          FROM unnest(%s::int[]) p
+        """, (user_id, company_id, role_id, list(partner_ids)))

@@ -34,7 +34,7 @@ written later by its own cron job): they are part of neither figure.
 import time
 from unittest.mock import patch
 
-from _odoo import odoo_env, parser
+from _odoo import insert_current_relationships, odoo_env, parser
 
 
 def build(env, count, policy):
@@ -69,15 +69,7 @@ def build(env, count, policy):
     partner_ids = [r[0] for r in cr.fetchall()]
     cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)",
                (partner_ids,))
-    cr.execute(
-        """
-        INSERT INTO crm_relationship (partner_id, user_id, company_id, role_id, source,
-                                      date_start, is_current, changed_by_id,
-                                      create_date, write_date, create_uid, write_uid)
-        SELECT p, %s, %s, %s, 'odoo', now() at time zone 'UTC', true, 1,
-               now() at time zone 'UTC', now() at time zone 'UTC', 1, 1
-          FROM unnest(%s::int[]) p
-        """, (source.id, company.id, role.id, partner_ids))
+    insert_current_relationships(cr, partner_ids, source.id, company.id, role.id)
     lead_partners = partner_ids[::2]
     cr.execute(
         """

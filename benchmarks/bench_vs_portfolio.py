@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from unittest.mock import patch
 
-from _odoo import _create_copy, _drop_copy, parser
+from _odoo import _create_copy, _drop_copy, insert_current_relationships, parser
 
 PEER_PACKAGE = "odoo-addon-salesperson-transfer-portfolio==18.0.*"
 PEER_MODULE = "salesperson_transfer_portfolio"
@@ -178,14 +178,7 @@ def build_book(env, count, ours):
     contact_of = {parent: contact for contact, parent in cr.fetchall()}
     if ours:
         role = company._get_relationship_primary_role()
-        cr.execute("""
-            INSERT INTO crm_relationship (partner_id, user_id, company_id, role_id, source,
-                                          date_start, is_current, changed_by_id,
-                                          create_date, write_date, create_uid, write_uid)
-            SELECT p, %s, %s, %s, 'odoo', now() at time zone 'UTC', true, 1,
-                   now() at time zone 'UTC', now() at time zone 'UTC', 1, 1
-              FROM unnest(%s::int[]) p
-            """, (rep.id, company.id, role.id, customers))
+        insert_current_relationships(cr, customers, rep.id, company.id, role.id)
     with_lead = customers[::2]
     cr.execute("""
         INSERT INTO crm_lead (name, type, partner_id, user_id, company_id, team_id, stage_id,
