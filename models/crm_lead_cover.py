@@ -12,7 +12,8 @@ class CrmLead(models.Model):
         import, over XML-RPC) gives it to the cover; the rotation pools redirect
         the leads they assign themselves (crm_rotation_pool_cover.py)."""
         Cover = self.env["crm.rep.cover"]
-        vals_list = [dict(vals) for vals in vals_list]
+        # colleague_id is the Salesperson too (crm_lead_colleague.py)
+        vals_list = [dict(self._crm_rm_colleague_vals(vals)) for vals in vals_list]
         redirected = Cover._redirect_lead_values(vals_list)
         leads = super().create(vals_list)
         if redirected:

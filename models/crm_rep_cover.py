@@ -474,7 +474,8 @@ class CrmRepCover(models.Model):
         today = fields.Date.context_today(self)
         wanted = []
         for index, vals in enumerate(vals_list):
-            user_id = vals.get("user_id", ctx.get("default_user_id"))
+            user_id = vals.get("user_id", ctx.get("default_user_id")
+                               or ctx.get("default_colleague_id"))
             if not user_id or not isinstance(user_id, int):
                 continue
             company_id = vals.get("company_id") or ctx.get("default_company_id") or \

@@ -127,6 +127,11 @@ class TestCover(CoverMixin, TaskFollowMixin, RelationshipCase):
         lead2 = Lead.with_context(default_user_id=self.associate_a.id).create(
             {"name": "Other deal", "team_id": self.team_a.id})
         self.assertEqual(lead2.user_id, self.associate_a2)
+        # the colleague is the Salesperson too
+        lead3 = Lead.create({"name": "Third deal", "colleague_id": self.associate_a.id,
+                             "team_id": self.team_a.id})
+        self.assertEqual(lead3.user_id, self.associate_a2)
+        self.assertEqual(len(cover.item_ids), 3)
         # another company's leads are not covered
         self.assertEqual(self.current(self.customer_a).user_id, self.associate_a)
 
