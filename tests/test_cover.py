@@ -206,6 +206,11 @@ class TestCover(CoverMixin, TaskFollowMixin, RelationshipCase):
         self.assertRefused("Rm Archived is archived and cannot be the cover of Rm Assoc A",
                            cover=self.archived)
 
+    def test_refused_cover_away(self):
+        self.associate_a2.away_until = self.today() + timedelta(days=1)
+        self.assertRefused("Rm Assoc A2 is away until", days=(1, 3))
+        self.new_cover(days=(2, 3))
+
     def test_refused_dates_and_choice(self):
         self.assertRefused("ends on", days=(3, 1))
         self.assertRefused("either a user or a rotation pool", cover_pool_id=False)
@@ -301,6 +306,12 @@ class TestCoverRotation(CoverMixin, RotationMixin, RelationshipCase):
         self.assertEqual(len(cover.item_ids), 2)
         # a covered member is skipped and owed a turn
         self.assertEqual(self.new_lead().user_id, self.rep1)
+
+    def test_refused_pool_of_another_company(self):
+        with self.assertRaises(UserError):
+            self.new_cover(user=self.user_ab, company_id=self.company_b.id,
+                           cover_pool_id=self.pool.id)
+        self.assertFalse(self.env["crm.rep.cover"].search([("user_id", "=", self.user_ab.id)]))
 
     def test_lead_by_hand_with_pool_cover(self):
         cover = self.new_cover(user=self.rep3, cover_pool_id=self.pool.id)
