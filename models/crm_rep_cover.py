@@ -196,7 +196,8 @@ class CrmRepCover(models.Model):
                     "%(user)s there.", pool=cover.cover_pool_id.name, **args))
             user._crm_rm_check_owner(company, what=_(
                 "covered in %(company)s", company=company.name))
-            cover._check_overlaps(others)
+            # the other covers written at once count too
+            cover._check_overlaps((others | covers) - cover)
             if cover.cover_user_id:
                 cover.cover_user_id._crm_rm_check_owner(
                     company, cover.date_from, what=_("the cover of %(user)s", **args))

@@ -222,6 +222,12 @@ class TestCover(CoverMixin, TaskFollowMixin, RelationshipCase):
                            cover=self.manager_a)
         # after the first one, fine
         self.new_cover(days=(6, 8), cover=self.manager_a)
+        # two overlapping covers written at once
+        values = {"user_id": self.associate_a2.id, "company_id": self.company_a.id,
+                  "cover_user_id": self.manager_a.id, "date_from": self.today(),
+                  "date_to": self.today() + timedelta(days=2)}
+        with self.assertRaises(ValidationError):
+            self.env["crm.rep.cover"].create([values, dict(values, cover_user_id=self.team_leader.id)])
 
     def test_refused_chains(self):
         self.new_cover(days=(0, 5)).action_confirm()
