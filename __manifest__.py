@@ -46,6 +46,10 @@
         "data/res_partner_import_cron.xml",
         "wizards/res_partner_transfer_views.xml",
         "wizards/res_partner_import_customers_views.xml",
+        "security/crm_rep_cover_security.xml",
+        "data/ir_cron_rep_cover.xml",
+        "data/mail_template_rep_cover.xml",
+        "views/crm_rep_cover_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",

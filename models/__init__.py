@@ -38,3 +38,11 @@ from . import crm_rotation_log
 from . import mail_message
 from . import mail_tracking_value
 from . import mail_thread
+from . import crm_rep_cover
+from . import crm_rep_cover_item
+from . import crm_lead_cover
+from . import crm_rotation_pool_cover
+from . import mail_activity_cover
+from . import crm_relationship_cover
+from . import res_partner_cover
+from . import res_users_cover

@@ -20,6 +20,7 @@ ROTATION_REASONS = [
     ("sticky", "Sticky: the customer's rep"),
     ("rotation", "Rotation"),
     ("covered", "Rotation, covering for an away rep"),
+    ("cover", "Temporary cover of the customer's rep"),
     ("fallback", "Fallback owner"),
 ]
 
@@ -308,6 +309,8 @@ class CrmRotationPool(models.Model):
             return _("%(user)s: excluded", user=name)
         if why == "away":
             return _("%(user)s: away until %(date)s", user=name, date=user.sudo().away_until)
+        if why == "covered":
+            return _("%(user)s: away, covered", user=name)
         return _("%(user)s: not in company %(company)s", user=name,
                  company=self.company_id.name)
 
@@ -391,7 +394,7 @@ class CrmRotationPool(models.Model):
             for (index, request), decision in zip(items, decisions):
                 vals = vals_list[index]
                 vals["user_id"] = decision["user"].id
-                vals["rotation_pool_id"] = pool.id
+                vals["rotation_pool_id"] = decision["pool"].id
                 vals["rotation_reason"] = decision["reason"]
                 if decision["covered_user"]:
                     vals["rotation_covered_user_id"] = decision["covered_user"].id
@@ -586,14 +589,20 @@ class CrmRotationPool(models.Model):
                 reason = why(rep)
                 if reason in ("archived", "excluded", "company"):
                     continue
-                if reason == "away":
+                if reason in ("away", "covered"):
                     covered = rep
-                    decision["skipped"].append(label(rep, "away"))
+                    decision["skipped"].append(label(rep, reason))
                 break
             else:
                 rep = Users
             if rep and not covered:
                 decision.update(user=rep, reason="sticky")
+                decisions.append(decision)
+                continue
+            # a rep with a temporary cover: their cover takes the lead
+            # (crm_rotation_pool_cover.py); a pool cover by this pool rotates
+            if covered and why(covered) == "covered" and pool._cover_decision(
+                    decision, covered, today, why):
                 decisions.append(decision)
                 continue
             decision["covered_user"] = covered
@@ -619,7 +628,7 @@ class CrmRotationPool(models.Model):
                         pointer = (pos + 1) % len(schedule)
                         break
                     decision["skipped"].append(label(user, reason))
-                    if reason == "away":
+                    if reason in ("away", "covered"):
                         passed_away.append(user)
                 if picked:
                     for user in passed_away:

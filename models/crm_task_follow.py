@@ -122,10 +122,14 @@ class CrmTaskFollow(models.AbstractModel):
     # Moving activities and meetings
     # ------------------------------------------------------------------
     @api.model
-    def _task_follow_move(self, scope, old_user, new_user, company, policy):
+    def _task_follow_move(self, scope, old_user, new_user, company, policy, *,
+                          until=None, events=True, subscribe=True):
         """Give ``new_user`` the open activities of ``old_user`` on the records of
         ``scope`` (automated ones only under policy 'automated') and, under
         policy 'all', the future meetings ``old_user`` organises with them.
+        A temporary cover passes ``until`` (only the activities due on or before
+        that date), ``events=False`` (the meetings stay where they are) and
+        ``subscribe=False`` (the cover does not follow the records for good).
 
         One UPDATE for all activities, one follower insertion per model, one
         write for the meetings: no per-activity notification.
@@ -155,6 +159,9 @@ class CrmTaskFollow(models.AbstractModel):
             )
             if policy == "automated":
                 query += " AND automated"
+            if until:
+                query += " AND date_deadline <= %s"
+                params.append(until)
             cr.execute(query + " RETURNING id, res_model, res_id", [
                 new_user.id, new_user.sudo().tz or None, self.env.uid, fields.Datetime.now(),
                 old_user.id, *params])
@@ -165,12 +172,12 @@ class CrmTaskFollow(models.AbstractModel):
             for _id, model, res_id in rows:
                 by_model[model].add(res_id)
                 move["activities"][_id] = (model, res_id, records[model][res_id])
-            for model, res_ids in by_model.items():
+            for model, res_ids in by_model.items() if subscribe else ():
                 self._subscribe(model, res_ids, new_user.sudo().partner_id)
             # refresh the activity counters of both users' web clients
             new_user._bus_send("mail.activity/updated", {"activity_created": True})
             old_user._bus_send("mail.activity/updated", {"activity_deleted": True})
-        if policy == "all":
+        if policy == "all" and events:
             move["events"] = self._task_follow_move_events(records, old_user, new_user)
         return move
 
@@ -298,6 +305,8 @@ class CrmTaskFollow(models.AbstractModel):
                     "date": deadline,
                     "date_formatted": dates[deadline],
                     "record": activity.res_name or "",
+                    # handed over by a temporary cover: whom the rep covers for
+                    "covering_for": activity.crm_rm_covering_for_id.name or "",
                     "url": f"{base_url}/mail/view?model={activity.res_model}"
                            f"&res_id={activity.res_id}",
                 }

@@ -4,15 +4,17 @@
 A user can own (be the rep, Salesperson, colleague, pool member or fallback
 owner, successor...) records of company C on date D when they are active,
 internal (not portal or public), a user of C and, when D is given, not away on
-D. Every check of the addon asks ``_crm_rm_owner_problems`` or
-``_crm_rm_check_owner``; every SQL pick uses ``_crm_rm_eligible_sql``.
+D nor covered in C on D by a temporary cover (crm.rep.cover). Every check of
+the addon asks ``_crm_rm_owner_problems`` or ``_crm_rm_check_owner``; every SQL
+pick uses ``_crm_rm_eligible_sql``.
 """
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 # why a user cannot own records, in the order they are checked
 ARCHIVED, NOT_INTERNAL, NOT_IN_COMPANY, AWAY = "archived", "not_internal", "company", "away"
+COVERED = "covered"
 
 
 class ResUsers(models.Model):
@@ -26,6 +28,8 @@ class ResUsers(models.Model):
         codes = {}
         users = self.sudo().with_context(active_test=False)
         users.fetch(["active", "share", "company_ids", "away_until"])
+        covered = self.env["crm.rep.cover"]._live_cover_ids(company, on_date) \
+            if on_date and company else {}
         for user in users:
             if not user.active and not (allow_odoobot and user.id == SUPERUSER_ID):
                 codes[user] = ARCHIVED
@@ -35,6 +39,8 @@ class ResUsers(models.Model):
                 codes[user] = NOT_IN_COMPANY
             elif on_date and user.away_until and user.away_until >= on_date:
                 codes[user] = AWAY
+            elif user.id in covered:
+                codes[user] = COVERED
         return {user.with_env(self.env): code for user, code in codes.items()}
 
     def _crm_rm_owner_problems(self, company, on_date=None, *, allow_odoobot=False):
@@ -42,7 +48,7 @@ class ResUsers(models.Model):
         records of ``company`` on ``on_date`` (archived, portal or not internal,
         not in the company, away on that date); empty when all of them can."""
         return {
-            user: self._crm_rm_owner_message(user, code, company)
+            user: self._crm_rm_owner_message(user, code, company, on_date=on_date)
             for user, code in self._crm_rm_owner_problem_codes(
                 company, on_date, allow_odoobot=allow_odoobot).items()
         }
@@ -55,10 +61,11 @@ class ResUsers(models.Model):
             company, on_date, allow_odoobot=allow_odoobot)
         if problems:
             user, code = next(iter(problems.items()))
-            raise ValidationError(self._crm_rm_owner_message(user, code, company, what))
+            raise ValidationError(
+                self._crm_rm_owner_message(user, code, company, what, on_date=on_date))
 
     @api.model
-    def _crm_rm_owner_message(self, user, code, company, what=None):
+    def _crm_rm_owner_message(self, user, code, company, what=None, *, on_date=None):
         """The one place where the reasons are worded."""
         _ = self.env._
         user = user.sudo()
@@ -71,6 +78,12 @@ class ResUsers(models.Model):
         if code == NOT_IN_COMPANY:
             return _("%(user)s does not work in company %(company)s and cannot be %(what)s.",
                      user=user.name, company=company.name, what=what)
+        if code == COVERED:
+            cover = self.env["crm.rep.cover"].sudo().browse(
+                self.env["crm.rep.cover"]._live_cover_ids(company, on_date).get(user.id))
+            return _("%(user)s is away and covered by %(cover)s until %(date)s, and cannot be "
+                     "%(what)s.", user=user.name, cover=cover.cover_label, date=format_date(self.env, cover.date_to),
+                     what=what)
         return _("%(user)s is away until %(date)s and cannot be %(what)s.",
                  user=user.name, date=user.away_until, what=what)
 
@@ -88,6 +101,15 @@ class ResUsers(models.Model):
                               AND crm_rm_cu.cid = %(company)s)""",
             user=user, company=company_sql)
         if date_sql is not None:
-            condition = SQL("%s AND (%s.away_until IS NULL OR %s.away_until < %s)",
-                            condition, user, user, date_sql)
+            self.env["crm.rep.cover"].flush_model(
+                ["user_id", "company_id", "state", "date_from", "date_to"])
+            condition = SQL(
+                """%(condition)s AND (%(user)s.away_until IS NULL OR %(user)s.away_until < %(date)s)
+                   AND NOT EXISTS (SELECT 1 FROM crm_rep_cover crm_rm_cv
+                                    WHERE crm_rm_cv.user_id = %(user)s.id
+                                      AND crm_rm_cv.company_id = %(company)s
+                                      AND crm_rm_cv.state IN ('planned', 'active')
+                                      AND crm_rm_cv.date_from <= %(date)s
+                                      AND crm_rm_cv.date_to >= %(date)s)""",
+                condition=condition, user=user, date=date_sql, company=company_sql)
         return condition

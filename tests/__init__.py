@@ -20,3 +20,5 @@ from . import test_i18n
 from . import test_query_counts
 from . import test_user_usage
 from . import test_user_usage_tour
+from . import test_cover
+from . import test_cover_tour
