@@ -22,6 +22,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
     with odoo_env(args) as env:
+        from odoo.addons.crm_relationship_manager.context_keys import RELAY, SERVER
         a = env.company
         b = env["res.company"].create({"name": "Bench Company B"})
         users = env["res.users"].with_context(no_reset_password=True)
@@ -77,8 +78,9 @@ def main():
             res["notifications"][0].append(plain_n)
             res["notifications"][1].append(addon_n)
             s_plain, s_addon = stages[(2 * r + 1) % len(stages)], stages[(2 * r + 2) % len(stages)]
+            # the relay to the linked leads switched off (a server-only context key)
             res["stage"][0].append(timed(env, lambda s=s_plain: write_user.with_context(
-                crm_rm_relay=True).write({"stage_id": s.id})))
+                {RELAY: SERVER}).write({"stage_id": s.id})))
             res["stage"][1].append(timed(env, lambda s=s_addon: write_user.write(
                 {"stage_id": s.id})))
         relayed = env["mail.message"].search_count([

@@ -147,16 +147,18 @@ def build_book(env, count, ours):
     stage = env["crm.stage"].search([("is_won", "=", False)], limit=1)
     if ours:
         company.task_follow_policy = "all"
-        user_sql = "jsonb_build_object(%(company)s::text, %(rep)s)"
+        # the addon's per-company Salesperson, and Odoo's plain column in step
+        user_cols, user_sql = "user_id, crm_rm_user_id", \
+            "%(rep)s, jsonb_build_object(%(company)s::text, %(rep)s)"
     else:
         company.transfer_activities = True  # the peer's "Transfer Salesperson Activities"
-        user_sql = "%(rep)s"
+        user_cols, user_sql = "user_id", "%(rep)s"
     env.flush_all()
     t0 = time.perf_counter()
     params = {"company": company.id, "rep": rep.id, "count": count}
     cr.execute(f"""
         INSERT INTO res_partner (name, complete_name, is_company, company_id, active, type,
-                                 user_id, create_date, write_date, create_uid, write_uid)
+                                 {user_cols}, create_date, write_date, create_uid, write_uid)
         SELECT 'Book Customer ' || g, 'Book Customer ' || g, true, %(company)s, true,
                'contact', {user_sql}, now() at time zone 'UTC', now() at time zone 'UTC', 1, 1
           FROM generate_series(1, %(count)s) g
@@ -167,7 +169,7 @@ def build_book(env, count, ours):
                (customers,))
     cr.execute(f"""
         INSERT INTO res_partner (name, complete_name, is_company, company_id, active, type,
-                                 parent_id, commercial_partner_id, user_id,
+                                 parent_id, commercial_partner_id, {user_cols},
                                  create_date, write_date, create_uid, write_uid)
         SELECT 'Contact ' || c, 'Book Customer, Contact ' || c, false, %(company)s, true,
                'contact', c, c, {user_sql}, now() at time zone 'UTC',
