@@ -18,6 +18,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 
+from .crm_rep_cover import OPEN_STATES
+
 #: kinds handed over to one successor by Reassign resources ("configuration references")
 CONFIG_KINDS = (
     "meeting", "team_leader", "team_member", "pool_member", "pool_fallback",
@@ -55,22 +57,13 @@ class ResUsers(models.Model):
             ("mail_template", _("Mail templates that belong to them"), "mail.template",
              "user_id", []),
         ]
-        if "crm.rep.cover" in self.env:
-            specs += [
-                ("cover_of", _("Covers of their work"), "crm.rep.cover", "user_id",
-                 self._crm_rm_open_cover_domain()),
-                ("cover_by", _("Covers they do for others"), "crm.rep.cover", "cover_user_id",
-                 self._crm_rm_open_cover_domain()),
-            ]
+        open_covers = [("state", "in", list(OPEN_STATES))]
+        specs += [
+            ("cover_of", _("Covers of their work"), "crm.rep.cover", "user_id", open_covers),
+            ("cover_by", _("Covers they do for others"), "crm.rep.cover", "cover_user_id",
+             open_covers),
+        ]
         return specs
-
-    @api.model
-    def _crm_rm_open_cover_domain(self):
-        """Covers that still count: not ended nor cancelled."""
-        states = dict(self.env["crm.rep.cover"]._fields["state"]._description_selection(
-            self.env)) if "state" in self.env["crm.rep.cover"]._fields else {}
-        closed = [s for s in states if s in ("done", "ended", "cancel", "cancelled", "expired")]
-        return [("state", "not in", closed)] if closed else []
 
     @api.model
     def _crm_rm_naming_actions_domain(self, user_ids):

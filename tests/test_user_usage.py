@@ -112,6 +112,26 @@ class TestUserUsage(UsageMixin, RelationshipHttpCase):
         newcomer = self.env["res.users"].create({"name": "Newcomer", "login": "rm_usage_new"})
         self.assertEqual(newcomer._crm_rm_usage()[newcomer], [])
 
+    def test_usage_lists_open_covers(self):
+        """Covers still to come or running name both users; cancelled ones do not."""
+        start = fields.Date.context_today(self.env["res.users"]) + timedelta(days=10)
+        Cover = self.env["crm.rep.cover"]
+        planned = Cover.create({
+            "user_id": self.associate_a.id, "cover_user_id": self.associate_a2.id,
+            "company_id": self.company_a.id, "date_from": start,
+            "date_to": start + timedelta(days=4)})
+        cancelled = Cover.create({
+            "user_id": self.associate_a.id, "cover_user_id": self.associate_a2.id,
+            "company_id": self.company_a.id, "date_from": start + timedelta(days=20),
+            "date_to": start + timedelta(days=24)})
+        cancelled.action_cancel()
+        self.assertEqual(cancelled.state, "cancelled")
+        row = self.usage()["cover_of"]
+        self.assertEqual(row["count"], 1)
+        self.assertEqual(Cover.search(row["domain"]), planned)
+        self.assertEqual(self.usage(self.associate_a2)["cover_by"]["count"], 1)
+        self.assertNotIn("cover_by", self.usage())
+
     def test_usage_is_set_wise(self):
         """One query per kind, whatever the number of users."""
         users = self.associate_a | self.associate_a2 | self.manager_a
