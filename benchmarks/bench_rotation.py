@@ -271,13 +271,13 @@ def run_capacity(args, log_path):
     cap_users, cap_team, cap_pool = make_team("Cap", [high] * 4)
     _users, free_team, free_pool = make_team("Free", [None] * 4)
     with_capacity, without = [], []
+    variants = [(with_capacity, cap_team, "capacity"), (without, free_team, "no capacity")]
     for i in range(args.count):
-        start = time.perf_counter()
-        admin("crm.lead", "create", {"name": f"Bench capacity {i}", "team_id": cap_team})
-        with_capacity.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        admin("crm.lead", "create", {"name": f"Bench no capacity {i}", "team_id": free_team})
-        without.append(time.perf_counter() - start)
+        # interleaved, each variant first every other time (no order bias)
+        for times, team, label in variants if i % 2 else variants[::-1]:
+            start = time.perf_counter()
+            admin("crm.lead", "create", {"name": f"Bench {label} {i}", "team_id": team})
+            times.append(time.perf_counter() - start)
     reasons = Counter(log["reason"] for log in admin(
         "crm.rotation.log", "search_read", [("pool_id", "in", [cap_pool, free_pool])],
         ["reason"]))

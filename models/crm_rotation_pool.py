@@ -475,6 +475,9 @@ class CrmRotationPool(models.Model):
         ))
         seq, pointer, turn, owed, allocated = self.env.cr.fetchone()
         rows = [(seq, pointer, turn, owed)] if seq else []
+        # whether this snapshot missed a commit: what else is read under the lock
+        # must then be read on a fresh snapshot too (see _capacity_loads)
+        self.env.cr.cache.setdefault("crm_rm_rotation_stale", {})[self.id] = allocated > (seq or 0)
         if allocated > (seq or 0):
             with sql_db.db_connect(self.env.cr.dbname).cursor() as fresh:
                 fresh.execute("SELECT seq, pointer, turn, owed FROM crm_rotation_pool_state "

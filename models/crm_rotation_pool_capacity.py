@@ -108,21 +108,22 @@ class CrmRotationPool(models.Model):
     def _capacity_lead_filter(self, cutoff):
         """The leads that count towards a member's load: SQL condition on crm_lead l."""
         if self.capacity_mode == "open":
-            return SQL("l.active AND NOT EXISTS (SELECT 1 FROM crm_stage s "
-                       "WHERE s.id = l.stage_id AND s.is_won)")
+            # won stages: a small hashed subquery rather than a lookup per lead
+            return SQL("l.active AND (l.stage_id IS NULL OR l.stage_id NOT IN "
+                       "(SELECT id FROM crm_stage WHERE is_won))")
         return SQL("l.date_open >= %s", cutoff)
 
     def _capacity_loads(self, user_ids, locked=False):
         """{user id: (capacity, load)} of these users in this pool, in one query.
 
-        With ``locked`` (the pool's lock is held, see ``_lock_state``): under
+        With ``locked`` (right after ``_lock_state``, the pool's lock held): under
         REPEATABLE READ the transaction's snapshot may predate the commit of the
-        previous lock holder, whose leads it then does not see. That happens
-        exactly when the pool's sequence has given out a state number newer than
-        the newest state row this transaction sees (the check ``_lock_state``
-        makes, repeated in the same query). Then the loads are counted as the
-        union of the leads this snapshot sees (the transaction's own uncommitted
-        leads included) and those committed by now, read on a fresh snapshot.
+        previous lock holder, whose leads it then does not see. ``_lock_state``
+        tells when (the pool's sequence gave out a state number newer than this
+        snapshot's newest state). Then the loads are counted as the union of the
+        leads this snapshot sees (the transaction's own uncommitted leads
+        included) and those committed by now, read on a fresh snapshot: never
+        fewer than the real load.
         """
         self.ensure_one()
         if not user_ids or self.capacity_mode == "none":
@@ -133,38 +134,34 @@ class CrmRotationPool(models.Model):
                                                  "assignment_max"])
         self.env["crm.rotation.pool.member"].flush_model(["pool_id", "user_id", "own_capacity"])
         cutoff = fields.Datetime.now() - timedelta(days=30)
-        team_id = self.team_id.id
+        team_id, users = self.team_id.id, list(user_ids)
         lead_filter = self._capacity_lead_filter(cutoff)
-        stale = SQL("FALSE")
-        if locked:
-            self.env["crm.rotation.pool.state"].flush_model()
-            stale = SQL(
-                "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM %s) > "
-                "COALESCE((SELECT max(seq) FROM crm_rotation_pool_state WHERE pool_id = %s), 0)",
-                SQL.identifier(self._sequence_name()), self.id)
         self.env.cr.execute(SQL(
             """
-            SELECT m.user_id,
-                   COALESCE(tm.assignment_max, pm.own_capacity, 0),
-                   (SELECT count(*) FROM crm_lead l
-                     WHERE l.user_id = m.user_id AND l.team_id = %(team)s AND %(leads)s),
-                   %(stale)s
+            WITH loads AS (
+                SELECT l.user_id, count(*) AS load
+                  FROM crm_lead l
+                 WHERE l.user_id = ANY(%(users)s) AND l.team_id = %(team)s AND %(leads)s
+                 GROUP BY l.user_id
+            )
+            SELECT m.user_id, COALESCE(tm.assignment_max, pm.own_capacity, 0),
+                   COALESCE(loads.load, 0)
               FROM unnest(%(users)s::int[]) AS m(user_id)
               LEFT JOIN crm_team_member tm
                      ON tm.user_id = m.user_id AND tm.crm_team_id = %(team)s AND tm.active
               LEFT JOIN crm_rotation_pool_member pm
                      ON pm.user_id = m.user_id AND pm.pool_id = %(pool)s
+              LEFT JOIN loads ON loads.user_id = m.user_id
             """,
-            team=team_id, leads=lead_filter, stale=stale, users=list(user_ids), pool=self.id,
+            team=team_id, leads=lead_filter, users=users, pool=self.id,
         ))
-        rows = self.env.cr.fetchall()
-        limits = {uid: (capacity, load) for uid, capacity, load, _stale in rows}
-        if not any(row[3] for row in rows):
+        limits = {uid: (capacity, load) for uid, capacity, load in self.env.cr.fetchall()}
+        if not (locked and self.env.cr.cache.get("crm_rm_rotation_stale", {}).get(self.id, True)):
             return limits
         ids_query = SQL(
             "SELECT l.user_id, array_agg(l.id) FROM crm_lead l "
             "WHERE l.user_id = ANY(%s) AND l.team_id = %s AND %s GROUP BY l.user_id",
-            list(user_ids), team_id, lead_filter)
+            users, team_id, lead_filter)
         self.env.cr.execute(ids_query)
         leads = {uid: set(ids) for uid, ids in self.env.cr.fetchall()}
         with sql_db.db_connect(self.env.cr.dbname).cursor() as fresh:
