@@ -11,7 +11,7 @@ import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import Form, TransactionCase, tagged
 
 from .common import RelationshipCase, RelationshipHttpCase, RotationMixin
 
@@ -184,6 +184,22 @@ class TestRotationCapacity(CapacityMixin, RotationMixin, RelationshipCase):
         self.assertFalse(self.pool.capacity_text)
         self.assertEqual(self.new_lead().user_id, self.associate_a,
                          "no limit: the normal order, loads or not")
+
+    def test_pool_form(self):
+        """The form: the option, the members' capacity and load, Load / Capacity."""
+        self.set_capacity(rep1=1, rep2=5, rep3=5)
+        self.load_leads(self.rep1, 1)
+        with Form(self.pool) as form:
+            form.capacity_mode = "month"
+            with form.member_ids.new() as line:
+                line.user_id = self.rep1
+                self.assertEqual((line.capacity, line.capacity_load), (1, 1))
+                line.capacity = 3
+        self.assertEqual(self.pool.capacity_mode, "month")
+        membership = self.team_r.crm_team_member_ids.filtered(lambda m: m.user_id == self.rep1)
+        self.assertEqual(membership.assignment_max, 3, "saved to the team membership")
+        self.assertEqual(self.pool.capacity_text.splitlines(),
+                         ["Rot Rep1: 1 / 3", "Rot Rep2: 0 / 5", "Rot Rep3: 0 / 5"])
 
     def test_rights(self):
         """Administrators set capacities; managers read the loads; the loads count
