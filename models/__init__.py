@@ -33,6 +33,8 @@ from . import crm_lead_offer
 from . import calendar_event
 from . import crm_rotation_pool
 from . import crm_rotation_pool_member
+from . import crm_rotation_pool_capacity
+from . import crm_rotation_pool_member_capacity
 from . import crm_rotation_pool_state
 from . import crm_rotation_log
 from . import mail_message

@@ -22,6 +22,7 @@ ROTATION_REASONS = [
     ("covered", "Rotation, covering for an away rep"),
     ("cover", "Temporary cover of the customer's rep"),
     ("fallback", "Fallback owner"),
+    ("full", "Fallback owner: every available member at capacity"),
 ]
 
 
@@ -358,7 +359,7 @@ class CrmRotationPool(models.Model):
         """
         pools = self.sudo().search_fetch([], [
             "company_id", "team_id", "source_id", "medium_id", "channel_key", "sequence",
-            "fallback_user_id", "use_team_members", "notify_emails", "name"])
+            "fallback_user_id", "use_team_members", "notify_emails", "name", "capacity_mode"])
         if not pools:
             return []
         ctx = self.env.context
@@ -477,6 +478,9 @@ class CrmRotationPool(models.Model):
         ))
         seq, pointer, turn, owed, allocated = self.env.cr.fetchone()
         rows = [(seq, pointer, turn, owed)] if seq else []
+        # whether this snapshot missed a commit: what else is read under the lock
+        # must then be read on a fresh snapshot too (see _capacity_loads)
+        self.env.cr.cache.setdefault("crm_rm_rotation_stale", {})[self.id] = allocated > (seq or 0)
         if allocated > (seq or 0):
             with sql_db.db_connect(self.env.cr.dbname).cursor() as fresh:
                 fresh.execute("SELECT seq, pointer, turn, owed FROM crm_rotation_pool_state "
@@ -558,6 +562,8 @@ class CrmRotationPool(models.Model):
         rows = pool._member_rows()
         members = [(Users.browse(row[0]), row[1]) for row in rows]
         schedule = pool._schedule(members)
+        # members' loads against their capacities (crm_rotation_pool_capacity.py)
+        capacity = pool._capacity_tracker([row[0] for row in rows])
         # the members' eligibility came with the rows: the rule is asked only
         # about the ineligible ones (to say why) and about sticky reps
         ineligible = Users.browse([row[0] for row in rows if not row[3]])
@@ -597,6 +603,7 @@ class CrmRotationPool(models.Model):
                 rep = Users
             if rep and not covered:
                 decision.update(user=rep, reason="sticky")
+                capacity.add(rep)
                 decisions.append(decision)
                 continue
             # a rep with a temporary cover: their cover takes the lead
@@ -609,11 +616,13 @@ class CrmRotationPool(models.Model):
             # 2. rotation, under the lock
             if state is None:
                 state = list(pool._lock_state())
+                capacity.read_loads()  # under the lock
             pointer, turn, owed = state
             picked = Users
+            at_capacity = False
             # away members' turns are given back first, in turn order
             for user, _weight in members:
-                if owed.get(user.id) and not why(user):
+                if owed.get(user.id) and not why(user) and not capacity.full(user):
                     owed[user.id] -= 1
                     picked = user
                     break
@@ -623,6 +632,12 @@ class CrmRotationPool(models.Model):
                     pos = (pointer + step) % len(schedule)
                     user = schedule[pos]
                     reason = why(user)
+                    if not reason and capacity.full(user):
+                        # not owed a turn: capacity is not an absence
+                        at_capacity = True
+                        if capacity.label(user) not in decision["skipped"]:
+                            decision["skipped"].append(capacity.label(user))
+                        continue
                     if not reason:
                         picked = user
                         pointer = (pos + 1) % len(schedule)
@@ -640,7 +655,9 @@ class CrmRotationPool(models.Model):
                                 turn=turn)
             else:
                 # 3. fallback
-                decision.update(user=pool.fallback_user_id, reason="fallback")
+                decision.update(user=pool.fallback_user_id,
+                                reason="full" if at_capacity else "fallback")
+            capacity.add(decision["user"])
             decisions.append(decision)
         if state is not None:
             member_ids = {user.id for user, _weight in members}
@@ -695,7 +712,7 @@ class CrmRotationPool(models.Model):
         # sudo: a creator restricted to own documents may not read the lead anymore
         for lead, dec in zip(leads.sudo(), decisions):
             partner = lead.partner_id.commercial_partner_id
-            if not partner or dec["reason"] not in ("rotation", "fallback"):
+            if not partner or dec["reason"] not in ("rotation", "fallback", "full"):
                 continue
             if partner.company_id and partner.company_id != lead.company_id:
                 continue

@@ -9,6 +9,7 @@ from . import test_lead_colleague
 from . import test_lead_colleague_rpc
 from . import test_lead_colleague_tour
 from . import test_rotation_pool
+from . import test_rotation_capacity
 from . import test_reassign_pool
 from . import test_transfer
 from . import test_import_customers_rpc

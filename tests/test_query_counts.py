@@ -271,3 +271,46 @@ class TestQueryCounts(BatchMixin, RotationMixin, RelationshipCase):
         self.assertSameQueryCount(queries, new_lead, "a rotation pick in a pool of 33")
         self.assertEqual(len(self.logs()), 65)
         self.assertIn(self.logs()[-1].user_id, self.reps | extra)
+
+    def test_rotation_pick_with_capacity_constant(self):
+        """Capacities cost one query per pick batch (the loads of all members, read
+        under the pool's lock), whatever the pool's size, the members' loads and
+        the number of leads in the batch."""
+        self.setup_rotation_data()
+
+        def new_lead():
+            self.env["crm.lead"].with_user(self.associate_a).create(
+                {"name": "Web lead", "team_id": self.team_r.id})
+
+        def new_leads():
+            self.env["crm.lead"].with_user(self.associate_a).create(
+                [{"name": f"Web lead {i}", "team_id": self.team_r.id} for i in range(20)])
+
+        # a listed member outside the team, with a capacity of its own
+        self.pool.member_ids = [(0, 0, {"user_id": self.associate_a2.id, "capacity": 1000})]
+        for _i in range(4):  # warm up; every member has had a turn
+            new_lead()
+        new_leads()
+        without_capacity = self.count_queries(new_lead)
+        batch_without_capacity = self.count_queries(new_leads)
+        self.pool.capacity_mode = "open"
+        self.team_r.crm_team_member_ids.assignment_max = 1000
+        new_lead()
+        queries = self.count_queries(new_lead)
+        self.assertEqual(queries, without_capacity + 1, "one query for the members' loads")
+        self.assertEqual(self.count_queries(new_leads), batch_without_capacity + 1,
+                         "one query for the loads of a batch of 20 leads")
+        # thirty more members, and loads
+        extra = self.env["res.users"]
+        for i in range(30):
+            extra |= new_test_user(
+                self.env, login=f"qc_cap_{i}", password=f"qc_cap_{i}",
+                groups="sales_team.group_sale_salesman", company_id=self.company_a.id,
+                company_ids=[(6, 0, self.company_a.ids)], name=f"Qc Cap {i}")
+        self.team_r.member_ids |= extra
+        self.team_r.crm_team_member_ids.assignment_max = 1000
+        for _i in range(60):
+            new_lead()
+        self.assertSameQueryCount(queries, new_lead, "a capacity-aware pick in a pool of 34")
+        self.assertIn(self.logs()[-1].user_id, self.reps | extra | self.associate_a2)
+        self.assertEqual(self.logs()[-1].reason, "rotation")
