@@ -14,7 +14,6 @@ from odoo import _, models
 from odoo.exceptions import ValidationError
 
 from .crm_relationship_batch import BATCH_STATES, NAMED
-from .crm_relationship_batch_line import distribute
 
 
 class CrmRelationshipBatch(models.Model):
@@ -40,12 +39,13 @@ class CrmRelationshipBatch(models.Model):
             line_problems = line._check_line()
             problems += line_problems
             if line_problems:
-                line.target_ids.preview_count = 0
+                line.target_ids.write({"preview_count": 0, "preview_before": 0,
+                                       "preview_after": 0})
                 line.preview_total = line.preview_unchanged = 0
                 continue
             customers = line._get_customer_rows()
             users = line.target_ids.user_id
-            picks = distribute(len(customers), line._get_shares())
+            picks = line._pick_targets(customers)
             counts = Counter()
             unchanged = 0
             for (partner_id, company_id, role_id, old_user_id, rel_id), k in zip(customers, picks):

@@ -18,3 +18,4 @@ from . import test_privacy_routes
 from . import test_owner_rules
 from . import test_i18n
 from . import test_query_counts
+from . import test_balance_distribution
