@@ -43,6 +43,8 @@
         "data/res_partner_import_cron.xml",
         "wizards/res_partner_transfer_views.xml",
         "wizards/res_partner_import_customers_views.xml",
+        "security/crm_rep_workload_security.xml",
+        "views/crm_rep_workload_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",

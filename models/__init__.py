@@ -34,3 +34,6 @@ from . import crm_rotation_log
 from . import mail_message
 from . import mail_tracking_value
 from . import mail_thread
+# the workload report last: its SQL view reads the tables of the models above
+# (and of models of other addons loaded before)
+from . import crm_rep_workload

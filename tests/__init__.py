@@ -19,3 +19,4 @@ from . import test_owner_rules
 from . import test_i18n
 from . import test_query_counts
 from . import test_balance_distribution
+from . import test_workload_report
