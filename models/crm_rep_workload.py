@@ -32,7 +32,7 @@ class CrmRepWorkload(models.Model):
 
     user_id = fields.Many2one("res.users", string="Rep", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    role_id = fields.Many2one("crm.relationship.role", string="Role", readonly=True)
+    role_id = fields.Many2one("crm.relationship.role", readonly=True)
     customer_count = fields.Integer(
         string="Customers", readonly=True,
         help="Customers of which the rep holds the current relationship of this role.")
