@@ -8,6 +8,8 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
 
+from ..pg_arrays import pg_array
+
 LINE_KINDS = [
     ("rep", "Established relationships of a rep"),
     ("audience", "Audience"),
@@ -382,8 +384,9 @@ class CrmRelationshipBatchLine(models.Model):
              WHERE s.is_won IS NOT TRUE
              GROUP BY c.n
             """,
-            ([r[0] for r in customers], [r[1] for r in customers], [r[2] for r in customers],
-             [r[3] for r in customers], [p[0] for p in pairs], [p[1] for p in pairs]),
+            (pg_array(r[0] for r in customers), pg_array(r[1] for r in customers),
+             pg_array(r[2] for r in customers), pg_array(r[3] for r in customers),
+             [p[0] for p in pairs], [p[1] for p in pairs]),
         )
         weights = [0] * len(customers)
         for n, count in self.env.cr.fetchall():
