@@ -16,6 +16,10 @@ the plan (``_plan_items``: customers, distribution, items) and the whole Preview
 each the median of ``--repeat`` runs, and prints the loads before/after of the
 balanced plans (their spread: the highest minus the lowest load after).
 
+Besides the wall time, the CPU time of this process and of its PostgreSQL
+backend (read from /proc when the server is local) is printed: on a shared
+machine it shows what the plan costs whatever the other processes do.
+
 Goal: the plan of 100,000 customers to 10 reps balanced <= 5 s on 2 cores.
 The script works on a scratch copy of ``--database`` (dropped at the end) and
 commits as production does: the data set, the draft batch, then each plan and
@@ -26,9 +30,10 @@ the plan several times slower than in production.
     python3 benchmarks/bench_balance.py --database crm_relationship_demo
         [--customers 100000] [--repeat 3]
 """
+import os
 import time
 
-from _odoo import median, odoo_env, parser, timed
+from _odoo import median, odoo_env, parser
 
 TARGETS = 10
 
@@ -107,6 +112,34 @@ def build(env, count):
     return source, targets
 
 
+def backend_cpu(pid):
+    """CPU seconds used so far by the PostgreSQL backend ``pid`` (None when its
+    /proc entry cannot be read: server on another machine)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_cpu(env, fn):
+    """(wall seconds, CPU seconds of this process and of its database backend or
+    None) of ``fn`` and its flush."""
+    env.flush_all()
+    env.invalidate_all()
+    env.cr.execute("SELECT pg_backend_pid()")
+    pid = env.cr.fetchone()[0]
+    server, client, start = backend_cpu(pid), time.process_time(), time.perf_counter()
+    fn()
+    env.flush_all()
+    wall = time.perf_counter() - start
+    server_after = backend_cpu(pid)
+    cpu = None if server is None or server_after is None else (
+        time.process_time() - client + server_after - server)
+    return wall, cpu
+
+
 def new_batch(env, source, targets, distribution, balance_on="customers"):
     return env["crm.relationship.batch"].create({"line_ids": [(0, 0, {
         "kind": "rep", "source_user_id": source.id, "distribution": distribution,
@@ -120,14 +153,25 @@ def measure(env, source, targets, repeat, distribution, balance_on="customers"):
     env.cr.commit()  # the draft batch, saved by the form
     plans, previews = [], []
     for __ in range(repeat):
-        plans.append(timed(env, batch._plan_items))
+        plans.append(timed_cpu(env, batch._plan_items))
         env.cr.commit()
-        previews.append(timed(env, batch.action_preview))
+        previews.append(timed_cpu(env, batch.action_preview))
         env.cr.commit()
     assert not batch.problems, batch.problems
     line = batch.line_ids
     assert line.preview_total == len(batch.item_ids)
-    return batch, median(plans), median(previews)
+    return batch, summary(plans), summary(previews)
+
+
+def summary(runs):
+    """(median wall, median CPU or None)"""
+    cpus = [cpu for __, cpu in runs if cpu is not None]
+    return median([wall for wall, __ in runs]), median(cpus) if cpus else None
+
+
+def fmt(timing):
+    wall, cpu = timing
+    return f"{wall:.2f} s" + (f" (CPU {cpu:.2f} s)" if cpu is not None else "")
 
 
 def main():
@@ -147,7 +191,7 @@ def main():
             batch, plan, preview = measure(env, source, targets, args.repeat, distribution,
                                            balance_on)
             results[label] = (plan, preview)
-            print(f"{label:>22}: plan {plan:.2f} s, whole preview {preview:.2f} s "
+            print(f"{label:>22}: plan {fmt(plan)}, whole preview {fmt(preview)} "
                   f"({args.customers} customers to {TARGETS} reps, median of {args.repeat})")
             if distribution == "balance":
                 line = batch.line_ids
@@ -160,8 +204,11 @@ def main():
         even_plan, even_preview = results["evenly"]
         for label in ("balance on customers", "balance on open leads"):
             plan, preview = results[label]
-            print(f"{label} / evenly: plan {plan / even_plan:.2f}x, preview "
-                  f"{preview / even_preview:.2f}x; plan {plan:.2f} s (goal <= 5 s)")
+            ratios = f"plan {plan[0] / even_plan[0]:.2f}x, preview {preview[0] / even_preview[0]:.2f}x"
+            if plan[1] is not None and even_plan[1]:
+                ratios += (f" (CPU: plan {plan[1] / even_plan[1]:.2f}x, "
+                           f"preview {preview[1] / even_preview[1]:.2f}x)")
+            print(f"{label} / evenly: {ratios}; plan {fmt(plan)} (goal <= 5 s)")
 
 
 if __name__ == "__main__":
