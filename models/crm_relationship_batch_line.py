@@ -354,13 +354,20 @@ class CrmRelationshipBatchLine(models.Model):
         """The open leads that move with each customer row (same order), as the
         batch moves them (see ``_open_lead_rows``): leads of the customer or its
         contacts held by its previous rep, in its company or in none, for rows of
-        the company's Salesperson role. One query for all rows."""
+        the company's Salesperson role. One query for all rows.
+
+        A rep's book (every row has the same previous rep) is counted from that
+        rep's open leads, grouped by customer; an audience (many previous reps,
+        each maybe with a large book) from its customers' contacts and their
+        leads."""
         if not customers:
             return []
         batch = self.batch_id
         pairs = batch._primary_role_pairs({row[1] for row in customers})
         self.env["crm.lead"].flush_model(["user_id", "partner_id", "company_id", "active",
                                           "stage_id"])
+        if self.kind == "rep":
+            return self._balance_lead_weights_of_rep(customers, pairs)
         self.env.cr.execute(
             """
             WITH rows AS MATERIALIZED (
@@ -392,6 +399,26 @@ class CrmRelationshipBatchLine(models.Model):
         for n, count in self.env.cr.fetchall():
             weights[n - 1] = count
         return weights
+
+    def _balance_lead_weights_of_rep(self, customers, pairs):
+        """``_balance_lead_weights`` of a rep's book: the open leads of the
+        previous rep, counted per (customer, company) in one grouped query."""
+        self.env.cr.execute(
+            """
+            SELECT p.commercial_partner_id, l.company_id, count(*)
+              FROM crm_lead l
+              JOIN res_partner p ON p.id = l.partner_id
+              LEFT JOIN crm_stage s ON s.id = l.stage_id
+             WHERE l.user_id = %s AND l.active AND s.is_won IS NOT TRUE
+             GROUP BY p.commercial_partner_id, l.company_id
+            """, (self.source_user_id.id,))
+        counts = {(partner_id, company_id): count
+                  for partner_id, company_id, count in self.env.cr.fetchall()}
+        return [
+            counts.get((partner_id, company_id), 0) + counts.get((partner_id, None), 0)
+            if (company_id, role_id) in pairs and old_user_id else 0
+            for partner_id, company_id, role_id, old_user_id, __ in customers
+        ]
 
     # ------------------------------------------------------------------
     # Only draft batches are edited

@@ -217,3 +217,28 @@ class TestBalanceBatch(BatchMixin, RelationshipCase):
         self.run_cron()
         self.assertEqual(self.customer_counts(self.rep_c | self.rep_d),
                          {"Rm Rep C": 2, "Rm Rep D": 1})
+
+    def test_audience_balanced_on_open_leads(self):
+        """An audience's customers weigh their open leads held by their current rep."""
+        Lead = self.env["crm.lead"].with_context(tracking_disable=True)
+        for partner, count in ((self.book_c[0], 2), (self.book_c[1], 1)):
+            Lead.create([{"name": f"Deal {partner.name} {i}", "type": "opportunity",
+                          "partner_id": partner.id, "user_id": self.rep_c.id,
+                          "team_id": self.team_a.id, "company_id": self.company_a.id}
+                         for i in range(count)])
+        line = {"kind": "audience", "audience_domain": "[('name', 'like', 'C Customer')]",
+                "distribution": "balance", "balance_on": "leads"}
+        batch = self.new_batch([(line, [(self.rep_c, 0), (self.rep_d, 0)])])
+        batch.action_preview()
+        # 2 leads to Rep C (first on ties), 1 to Rep D; the customer without leads
+        # evens out the customers (Rep D: 1 against 1, with the lighter load)
+        self.assertEqual(self.loads(batch), {"Rm Rep C": (3, 2), "Rm Rep D": (0, 1)})
+        self.assertEqual(self.preview_counts(batch), {"Rm Rep D": 2})
+        self.assertEqual(batch.line_ids.preview_unchanged, 1)
+        batch.action_start()
+        self.run_cron()
+        self.assertEqual(self.open_lead_counts(self.rep_c | self.rep_d),
+                         {"Rm Rep C": 2, "Rm Rep D": 1})
+        self.assertEqual(self.current_user(self.book_c[0]), self.rep_c)
+        self.assertEqual((self.current_user(self.book_c[1]), self.current_user(self.book_c[2])),
+                         (self.rep_d, self.rep_d))
