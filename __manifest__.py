@@ -50,6 +50,8 @@
         "data/ir_cron_rep_cover.xml",
         "data/mail_template_rep_cover.xml",
         "views/crm_rep_cover_views.xml",
+        "security/crm_rep_workload_security.xml",
+        "views/crm_rep_workload_views.xml",
     ],
     "demo": [
         "demo/crm_relationship_demo.xml",

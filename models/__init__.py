@@ -48,3 +48,6 @@ from . import mail_activity_cover
 from . import crm_relationship_cover
 from . import res_partner_cover
 from . import res_users_cover
+# the workload report last: its SQL view reads the tables of the models above
+# (and of models of other addons loaded before)
+from . import crm_rep_workload

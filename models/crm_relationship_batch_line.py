@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import heapq
 import math
 
 from odoo import _, api, fields, models
@@ -6,6 +7,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
+
+from ..pg_arrays import pg_array
 
 LINE_KINDS = [
     ("rep", "Established relationships of a rep"),
@@ -39,6 +42,53 @@ def distribute(count, shares):
         result.append(best)
         if given[best] == counts[best]:
             active.remove(best)
+    return result
+
+
+def balance(loads, weights, counts=None):
+    """Deterministic workload balancing of ordered items among targets (greedy
+    water-filling).
+
+    :param loads: the load each target carries whatever the distribution (its
+        customers or open leads that are not among the items)
+    :param weights: the load each item brings (1 per customer; its open leads
+        when balancing on leads)
+    :param counts: the items (customers) each target holds already, to spread the
+        items that weigh nothing (default: none)
+    :return: the index of the target of each item, in item order
+
+    The items that weigh something go heaviest first (ties: item order), each to
+    the target with the lowest load so far (ties: the one holding fewer items,
+    then the first target): the lowest targets are filled up to a common level,
+    then the items go round. With weights of 1 the resulting loads of the targets
+    that receive items differ by at most one and no target ends above another
+    one's load plus one unless it carried that load before. The items that
+    weigh nothing (customers without open leads) change no load: they go, in
+    order, to the target holding the fewest items (ties: lowest load, first
+    target).
+    """
+    if not weights or not loads:
+        return []
+    loads = list(loads)
+    counts = list(counts) if counts is not None else [0] * len(loads)
+    result = [0] * len(weights)
+    heavy = sorted((i for i, w in enumerate(weights) if w), key=lambda i: (-weights[i], i))
+    heap = [(loads[k], counts[k], k) for k in range(len(loads))]
+    heapq.heapify(heap)
+    for i in heavy:
+        load, count, k = heap[0]
+        result[i] = k
+        loads[k] = load + weights[i]
+        counts[k] = count + 1
+        heapq.heapreplace(heap, (loads[k], counts[k], k))
+    light = [i for i, w in enumerate(weights) if not w]
+    if light:
+        heap = [(counts[k], loads[k], k) for k in range(len(loads))]
+        heapq.heapify(heap)
+        for i in light:
+            count, load, k = heap[0]
+            result[i] = k
+            heapq.heapreplace(heap, (count + 1, load, k))
     return result
 
 
@@ -85,9 +135,18 @@ class CrmRelationshipBatchLine(models.Model):
         domain="[('model_id', '=', 'res.partner')]",
     )
     distribution = fields.Selection(
-        [("even", "Evenly"), ("shares", "By given shares")],
+        [("even", "Evenly"), ("shares", "By given shares"), ("balance", "Balance workload")],
         default="even", required=True,
-        help="How the customers are split when there are several reps.",
+        help="How the customers are split when there are several reps. Balance workload: "
+        "the customers go to the reps with the lightest load first, so that their "
+        "resulting loads (customers or open leads) are as equal as possible.",
+    )
+    balance_on = fields.Selection(
+        [("customers", "Customers"), ("leads", "Open leads")],
+        default="customers", required=True,
+        help="Workload balanced by Balance workload: the reps' current customers (of the "
+        "line's companies and role), or their open leads and opportunities (a customer "
+        "then counts as the open leads that move with it).",
     )
     target_ids = fields.One2many(
         "crm.relationship.batch.target", "line_id", string="New Reps", copy=True
@@ -142,6 +201,10 @@ class CrmRelationshipBatchLine(models.Model):
             elif abs(sum(shares) - 100) > 0.01:
                 problems.append(_("%(line)s: the shares add up to %(total)s%%, not 100%%.",
                                   line=label, total=round(sum(shares), 2)))
+        if (self.distribution == "balance" and self.balance_on == "leads"
+                and not self.batch_id.move_leads):
+            problems.append(_("%(line)s: balancing on open leads needs Move Open Leads and "
+                              "Opportunities (otherwise no lead moves).", line=label))
         if self.kind == "rep" and self.source_user_id in users:
             problems.append(_("%(line)s: %(rep)s is both the current and a new rep.",
                               line=label, rep=self.source_user_id.name))
@@ -215,6 +278,147 @@ class CrmRelationshipBatchLine(models.Model):
         ))
         return sorted((pid, company.id, role.id, old_user, rel_id)
                       for pid, old_user, rel_id in self.env.cr.fetchall())
+
+    # ------------------------------------------------------------------
+    # Distribution
+    # ------------------------------------------------------------------
+    def _pick_targets(self, customers):
+        """The index (in ``target_ids``) of the new rep of each customer row of
+        ``_get_customer_rows`` (same order). A balancing line also stores on its
+        targets their load before and after, as previewed."""
+        self.ensure_one()
+        if self.distribution != "balance":
+            self.target_ids.write({"preview_before": 0, "preview_after": 0})
+            return distribute(len(customers), self._get_shares())
+        users = self.target_ids.user_id.ids
+        position = {user_id: k for k, user_id in enumerate(users)}
+        customer_loads = self._balance_customer_loads()
+        if self.balance_on == "leads":
+            before = self._balance_lead_loads()
+            weights = self._balance_lead_weights(customers)
+        else:
+            before = customer_loads
+            weights = [1] * len(customers)
+        # what the targets keep: their load without the line's customers they hold
+        base = [before.get(user_id, 0) for user_id in users]
+        counts = [customer_loads.get(user_id, 0) for user_id in users]
+        for row, weight in zip(customers, weights):
+            k = position.get(row[3])
+            if k is not None:
+                base[k] -= weight
+                counts[k] -= 1
+        picks = balance(base, weights, counts)
+        after = list(base)
+        for k, weight in zip(picks, weights):
+            after[k] += weight
+        for k, target in enumerate(self.target_ids):
+            target.write({"preview_before": before.get(users[k], 0), "preview_after": after[k]})
+        return picks
+
+    def _balance_scope(self):
+        """(companies, role or None) in which the loads of the targets are counted:
+        those of the line's customers."""
+        self.ensure_one()
+        if self.kind == "rep":
+            return (self.company_id or self.env.companies), self.role_id
+        company = self.company_id or self.batch_id.company_id
+        return company, self.role_id or company._get_relationship_primary_role()
+
+    def _balance_customer_loads(self):
+        """{target user id: current relationships in the line's scope}; one query."""
+        companies, role = self._balance_scope()
+        domain = [("user_id", "in", self.target_ids.user_id.ids), ("is_current", "=", True),
+                  ("company_id", "in", companies.ids)]
+        if role:
+            domain.append(("role_id", "=", role.id))
+        return {user.id: count for user, count in self.env["crm.relationship"]._read_group(
+            domain, ["user_id"], ["__count"])}
+
+    def _balance_lead_loads(self):
+        """{target user id: open leads and opportunities (active, not won) in the
+        line's companies or in none}; one query."""
+        companies, __ = self._balance_scope()
+        self.env["crm.lead"].flush_model(["user_id", "company_id", "active", "stage_id"])
+        self.env.cr.execute(
+            """
+            SELECT l.user_id, count(*)
+              FROM crm_lead l
+              LEFT JOIN crm_stage s ON s.id = l.stage_id
+             WHERE l.user_id = ANY(%s) AND l.active AND s.is_won IS NOT TRUE
+               AND (l.company_id = ANY(%s) OR l.company_id IS NULL)
+             GROUP BY l.user_id
+            """, (self.target_ids.user_id.ids, companies.ids))
+        return dict(self.env.cr.fetchall())
+
+    def _balance_lead_weights(self, customers):
+        """The open leads that move with each customer row (same order), as the
+        batch moves them (see ``_open_lead_rows``): leads of the customer or its
+        contacts held by its previous rep, in its company or in none, for rows of
+        the company's Salesperson role. One query for all rows.
+
+        A rep's book (every row has the same previous rep) is counted from that
+        rep's open leads, grouped by customer; an audience (many previous reps,
+        each maybe with a large book) from its customers' contacts and their
+        leads."""
+        if not customers:
+            return []
+        batch = self.batch_id
+        pairs = batch._primary_role_pairs({row[1] for row in customers})
+        self.env["crm.lead"].flush_model(["user_id", "partner_id", "company_id", "active",
+                                          "stage_id"])
+        if self.kind == "rep":
+            return self._balance_lead_weights_of_rep(customers, pairs)
+        self.env.cr.execute(
+            """
+            WITH rows AS MATERIALIZED (
+                SELECT r.n, r.partner_id, r.company_id, r.old_user_id
+                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[])
+                       WITH ORDINALITY AS r(partner_id, company_id, role_id, old_user_id, n)
+                  JOIN unnest(%s::int[], %s::int[]) AS pr(company_id, role_id)
+                    ON pr.company_id = r.company_id AND pr.role_id = r.role_id
+                 WHERE r.old_user_id IS NOT NULL
+            ), contacts AS MATERIALIZED (
+                SELECT r.n, p.id AS partner_id, r.company_id, r.old_user_id
+                  FROM rows r
+                  JOIN res_partner p ON p.commercial_partner_id = r.partner_id
+            )
+            SELECT c.n, count(l.id)
+              FROM contacts c
+              JOIN crm_lead l
+                ON l.partner_id = c.partner_id AND l.user_id = c.old_user_id AND l.active
+               AND (l.company_id = c.company_id OR l.company_id IS NULL)
+              LEFT JOIN crm_stage s ON s.id = l.stage_id
+             WHERE s.is_won IS NOT TRUE
+             GROUP BY c.n
+            """,
+            (pg_array(r[0] for r in customers), pg_array(r[1] for r in customers),
+             pg_array(r[2] for r in customers), pg_array(r[3] for r in customers),
+             [p[0] for p in pairs], [p[1] for p in pairs]),
+        )
+        weights = [0] * len(customers)
+        for n, count in self.env.cr.fetchall():
+            weights[n - 1] = count
+        return weights
+
+    def _balance_lead_weights_of_rep(self, customers, pairs):
+        """``_balance_lead_weights`` of a rep's book: the open leads of the
+        previous rep, counted per (customer, company) in one grouped query."""
+        self.env.cr.execute(
+            """
+            SELECT p.commercial_partner_id, l.company_id, count(*)
+              FROM crm_lead l
+              JOIN res_partner p ON p.id = l.partner_id
+              LEFT JOIN crm_stage s ON s.id = l.stage_id
+             WHERE l.user_id = %s AND l.active AND s.is_won IS NOT TRUE
+             GROUP BY p.commercial_partner_id, l.company_id
+            """, (self.source_user_id.id,))
+        counts = {(partner_id, company_id): count
+                  for partner_id, company_id, count in self.env.cr.fetchall()}
+        return [
+            counts.get((partner_id, company_id), 0) + counts.get((partner_id, None), 0)
+            if (company_id, role_id) in pairs and old_user_id else 0
+            for partner_id, company_id, role_id, old_user_id, __ in customers
+        ]
 
     # ------------------------------------------------------------------
     # Only draft batches are edited

@@ -13,8 +13,8 @@ from collections import Counter
 from odoo import _, models
 from odoo.exceptions import ValidationError
 
+from ..pg_arrays import pg_array
 from .crm_relationship_batch import BATCH_STATES, NAMED
-from .crm_relationship_batch_line import distribute
 
 
 class CrmRelationshipBatch(models.Model):
@@ -40,12 +40,13 @@ class CrmRelationshipBatch(models.Model):
             line_problems = line._check_line()
             problems += line_problems
             if line_problems:
-                line.target_ids.preview_count = 0
+                line.target_ids.write({"preview_count": 0, "preview_before": 0,
+                                       "preview_after": 0})
                 line.preview_total = line.preview_unchanged = 0
                 continue
             customers = line._get_customer_rows()
-            users = line.target_ids.user_id
-            picks = distribute(len(customers), line._get_shares())
+            user_ids = line.target_ids.user_id.ids
+            picks = line._pick_targets(customers)
             counts = Counter()
             unchanged = 0
             for (partner_id, company_id, role_id, old_user_id, rel_id), k in zip(customers, picks):
@@ -55,7 +56,7 @@ class CrmRelationshipBatch(models.Model):
                         problems.append(("dup", partner_id, seen[key], line.id))
                     continue
                 seen[key] = line.id
-                new_user_id = users[k].id
+                new_user_id = user_ids[k]
                 state = "pending"
                 if old_user_id == new_user_id:
                     state = "skipped"
@@ -100,11 +101,11 @@ class CrmRelationshipBatch(models.Model):
                 {
                     "batch": self.id,
                     "note": _("Already the rep: unchanged."),
-                    "company": [r[0] for r in rows], "role": [r[1] for r in rows],
-                    "new": [r[2] for r in rows], "partner": [r[3] for r in rows],
-                    "line": [r[4] for r in rows], "old": [r[5] for r in rows],
-                    "rel": [r[6] for r in rows], "state": [r[7] for r in rows],
-                    "chunk": [chunk_of.get(id(r), -1) for r in rows],
+                    "company": pg_array(r[0] for r in rows), "role": pg_array(r[1] for r in rows),
+                    "new": pg_array(r[2] for r in rows), "partner": pg_array(r[3] for r in rows),
+                    "line": pg_array(r[4] for r in rows), "old": pg_array(r[5] for r in rows),
+                    "rel": pg_array(r[6] for r in rows), "state": pg_array(r[7] for r in rows),
+                    "chunk": pg_array(chunk_of.get(id(r), -1) for r in rows),
                 },
             )
             # fresh statistics: the planner must see the new items for the checks
@@ -238,7 +239,7 @@ class CrmRelationshipBatch(models.Model):
                   FROM crm_relationship_batch_item i
                   JOIN unnest(%s::int[], %s::int[]) AS pr(company_id, role_id)
                     ON pr.company_id = i.company_id AND pr.role_id = i.role_id
-                 WHERE i.id = ANY(%s) AND i.old_user_id IS NOT NULL
+                 WHERE i.id = ANY(%s::int[]) AND i.old_user_id IS NOT NULL
             ), contacts AS MATERIALIZED (
                 SELECT it.id AS item_id, p.id AS partner_id, it.company_id, it.old_user_id
                   FROM items it
@@ -253,7 +254,7 @@ class CrmRelationshipBatch(models.Model):
              WHERE s.is_won IS NOT TRUE
              ORDER BY l.id
             """,
-            ([p[0] for p in pairs], [p[1] for p in pairs], list(item_ids)),
+            ([p[0] for p in pairs], [p[1] for p in pairs], pg_array(item_ids)),
         )
         return self.env.cr.fetchall()
 
@@ -265,8 +266,8 @@ class CrmRelationshipBatch(models.Model):
                 "WHERE batch_id = %s AND state = 'pending'", (self.id,))
         else:
             self.env.cr.execute(
-                "SELECT DISTINCT company_id FROM crm_relationship_batch_item WHERE id = ANY(%s)",
-                (list(item_ids),))
+                "SELECT DISTINCT company_id FROM crm_relationship_batch_item "
+                "WHERE id = ANY(%s::int[])", (pg_array(item_ids),))
         return [row[0] for row in self.env.cr.fetchall()]
 
     def _pending_item_ids(self):
@@ -289,7 +290,7 @@ class CrmRelationshipBatch(models.Model):
                 SELECT i.id, i.partner_id, i.old_user_id, c.task_follow_policy AS policy
                   FROM crm_relationship_batch_item i
                   JOIN res_company c ON c.id = i.company_id
-                 WHERE i.id = ANY(%(items)s) AND i.old_user_id IS NOT NULL
+                 WHERE i.id = ANY(%(items)s::int[]) AND i.old_user_id IS NOT NULL
             ), docs AS (
                 SELECT p.id AS res_id, 'res.partner' AS res_model, it.old_user_id, it.policy
                   FROM items it JOIN res_partner p ON p.commercial_partner_id = it.partner_id
@@ -306,8 +307,8 @@ class CrmRelationshipBatch(models.Model):
                AND a.user_id = d.old_user_id AND a.active
              WHERE d.policy = 'all' OR (d.policy = 'automated' AND a.automated IS TRUE)
             """,
-            {"items": list(item_ids), "leads": [r[0] for r in lead_rows],
-             "lead_items": [r[1] for r in lead_rows]},
+            {"items": pg_array(item_ids), "leads": pg_array(r[0] for r in lead_rows),
+             "lead_items": pg_array(r[1] for r in lead_rows)},
         )
         activities = cr.fetchone()[0]
         cr.execute(
@@ -318,9 +319,9 @@ class CrmRelationshipBatch(models.Model):
               JOIN calendar_event_res_partner_rel r ON r.res_partner_id = p.id
               JOIN calendar_event e ON e.id = r.calendar_event_id
                AND e.user_id = i.old_user_id AND e.active AND e.start > now() at time zone 'UTC'
-             WHERE i.id = ANY(%s)
+             WHERE i.id = ANY(%s::int[])
             """,
-            (list(item_ids),),
+            (pg_array(item_ids),),
         )
         meetings = cr.fetchone()[0]
         return activities, meetings

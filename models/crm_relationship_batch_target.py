@@ -32,6 +32,16 @@ class CrmRelationshipBatchTarget(models.Model):
         string="Customers", readonly=True,
         help="Customers this rep receives, as computed by the last preview.",
     )
+    preview_before = fields.Integer(
+        string="Load Before", readonly=True,
+        help="Balance workload: the rep's current load (customers or open leads, as the "
+        "line balances), as computed by the last preview.",
+    )
+    preview_after = fields.Integer(
+        string="Load After", readonly=True,
+        help="Balance workload: the rep's load once the batch is done, as computed by the "
+        "last preview.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

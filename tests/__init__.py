@@ -23,3 +23,5 @@ from . import test_user_usage
 from . import test_user_usage_tour
 from . import test_cover
 from . import test_cover_tour
+from . import test_balance_distribution
+from . import test_workload_report
