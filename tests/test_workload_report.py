@@ -3,7 +3,6 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tools.sql import table_exists
 
 from .common import RelationshipHttpCase
 
@@ -139,52 +138,47 @@ class TestWorkloadReport(RelationshipHttpCase):
                            [("user_id", "=", self.associate_b.id)], specification=spec)
         self.assertEqual(res["records"], [])
 
-    def test_covers_read_when_their_table_exists(self):
-        """cover_count is 0 while crm.rep.cover is not installed; once its table is
-        there, recreating the view (an update of the addon) counts the covers."""
-        cr = self.env.cr
-        report = self.env["crm.rep.workload"]
-        key = ("Rm Assoc A", "Company A", "Account Manager")
-        cr.execute("SAVEPOINT workload_covers")
-        try:
-            if table_exists(cr, "crm_rep_cover"):
-                # the real model: the view counts what the guarded query counts
-                cr.execute(report._workload_cover_rows())
-                expected = {(u, c): n for u, c, n in cr.fetchall()}.get(
-                    (self.associate_a.id, self.company_a.id), 0)
-            else:
-                self.assertEqual({row[4] for row in self.rows().values()}, {0})
-                cr.execute("CREATE TABLE crm_rep_cover (id serial, user_id int, "
-                           "company_id int, active bool)")
-                cr.execute("INSERT INTO crm_rep_cover (user_id, company_id, active) VALUES "
-                           "(%s, %s, true), (%s, %s, true), (%s, %s, false)",
-                           [self.associate_a.id, self.company_a.id] * 3)
-                expected = 2
-            report.init()
-            self.assertEqual(self.rows()[key][4], expected)
-        finally:
-            cr.execute("ROLLBACK TO SAVEPOINT workload_covers")
+    def test_covers_of_the_rep(self):
+        """Covers still to come or running count for the absent rep and for the
+        colleague who covers; a cancelled one does not."""
+        start = fields.Date.context_today(self.env["res.users"]) + timedelta(days=10)
+        Cover = self.env["crm.rep.cover"]
+        values = {"user_id": self.associate_a.id, "cover_user_id": self.associate_a2.id,
+                  "company_id": self.company_a.id}
+        Cover.create(dict(values, date_from=start, date_to=start + timedelta(days=3)))
+        Cover.create(dict(values, date_from=start + timedelta(days=20),
+                          date_to=start + timedelta(days=23))).action_cancel()
+        self.env.flush_all()
+        Report = self.env["crm.rep.workload"]
+        rows = {(r.user_id, r.role_id): r for r in Report.search(
+            [("company_id", "=", self.company_a.id),
+             ("user_id", "in", (self.associate_a | self.associate_a2).ids)])}
+        role = self.company_a._get_relationship_primary_role()
+        self.assertEqual((rows[self.associate_a, role].cover_count,
+                          rows[self.associate_a, role].covering_count), (1, 0))
+        self.assertEqual((rows[self.associate_a2, role].cover_count,
+                          rows[self.associate_a2, role].covering_count), (0, 1))
+        self.assertEqual(rows[self.associate_a, self.role_cs].cover_count, 0,
+                         "on the Salesperson role's row only")
 
-    def test_capacity_read_when_pool_members_have_one(self):
-        cr = self.env.cr
-        report = self.env["crm.rep.workload"]
+    def test_capacity_use_in_the_fullest_pool(self):
         key = ("Rm Assoc A", "Company A", "Account Manager")
         self.assertEqual(self.rows()[key][5], 0)
         team = self.env["crm.team"].create({"name": "Workload team",
                                             "company_id": self.company_a.id})
         pool = self.env["crm.rotation.pool"].create({
             "name": "Workload pool", "company_id": self.company_a.id, "team_id": team.id,
-            "fallback_user_id": self.manager_a.id})
-        member = self.env["crm.rotation.pool.member"].create({
-            "pool_id": pool.id, "user_id": self.associate_a.id})
+            "fallback_user_id": self.manager_a.id, "capacity_mode": "open"})
+        self.env["crm.rotation.pool.member"].create({
+            "pool_id": pool.id, "user_id": self.associate_a.id, "own_capacity": 4})
+        self.lead_a.team_id = team
         self.env.flush_all()
-        cr.execute("SAVEPOINT workload_capacity")
-        try:
-            cr.execute("ALTER TABLE crm_rotation_pool_member "
-                       "ADD COLUMN IF NOT EXISTS capacity int")
-            cr.execute("UPDATE crm_rotation_pool_member SET capacity = 40 WHERE id = %s",
-                       [member.id])
-            report.init()
-            self.assertEqual(self.rows()[key][5], 40)
-        finally:
-            cr.execute("ROLLBACK TO SAVEPOINT workload_capacity")
+        record = self.env["crm.rep.workload"].search([
+            ("user_id", "=", self.associate_a.id), ("company_id", "=", self.company_a.id),
+            ("role_id", "=", self.company_a._get_relationship_primary_role().id)])
+        self.assertEqual((record.capacity, record.capacity_load, record.capacity_use),
+                         (4, 1, 25.0), "one open lead of the pool's team, of 4")
+        pool.capacity_mode = "none"
+        self.env.flush_all()
+        record.invalidate_recordset()
+        self.assertEqual(record.capacity, 0, "a pool without capacity does not count")
