@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""18.0.1.3.0: the customer import is a service of its own (crm.customer.import).
+"""18.0.1.4.0: the customer import is a service of its own (crm.customer.import).
 
 The retention job is a no-update record: point the existing one at the service
 that now holds the purge.
