@@ -169,6 +169,30 @@ def run(args, log_path):
 
     # --- 2. parallel clients ----------------------------------------------------
     users, team, pool = make_team("Par", 4)
+    created, errors, elapsed, retries = parallel_creates(args, log_path, uid, team, "parallel")
+    logs = admin("crm.rotation.log", "search_read", [("pool_id", "=", pool)],
+                 ["turn", "user_id", "lead_id"])
+    turns = sorted(log["turn"] for log in logs)
+    per_member = Counter(log["user_id"][1] for log in logs)
+    total = args.clients * args.parallel_count
+    print(f"\n{args.clients} parallel XML-RPC clients x {args.parallel_count} leads "
+          f"(server: {'threaded' if not args.workers else f'{args.workers} workers'}), "
+          f"{elapsed:.1f} s")
+    print(f"  leads created: {len(created)} of {total}; errors: {len(errors)}")
+    for error in errors[:5]:
+        print(f"    {error}")
+    print("  per-member counts: "
+          + ", ".join(f"{name}: {n}" for name, n in sorted(per_member.items())))
+    print(f"  max - min: {max(per_member.values()) - min(per_member.values())} (goal <= 1)")
+    print(f"  turns 1..{total} each exactly once: {turns == list(range(1, total + 1))}")
+    print(f"  serialization failures retried by the server: {retries}")
+
+
+
+def parallel_creates(args, log_path, uid, team, label):
+    """``args.clients`` XML-RPC clients creating ``args.parallel_count`` leads each
+    in ``team`` at once. Returns (created lead ids, errors, seconds, serialization
+    retries logged by the server meanwhile)."""
     log_before = Path(log_path).read_text(errors="replace")
     errors, created = [], []
     lock = threading.Lock()
@@ -178,7 +202,7 @@ def run(args, log_path):
         for i in range(args.parallel_count):
             try:
                 lead_id = client("crm.lead", "create",
-                                 {"name": f"Bench parallel {index}.{i}", "team_id": team})
+                                 {"name": f"Bench {label} {index}.{i}", "team_id": team})
                 with lock:
                     created.append(lead_id)
             except Exception as exc:  # noqa: BLE001 - every error is reported
@@ -193,25 +217,9 @@ def run(args, log_path):
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start
-    logs = admin("crm.rotation.log", "search_read", [("pool_id", "=", pool)],
-                 ["turn", "user_id", "lead_id"])
-    turns = sorted(log["turn"] for log in logs)
-    per_member = Counter(log["user_id"][1] for log in logs)
     retries = len(re.findall(r"SERIALIZATION_FAILURE, \d+ tries left",
                              Path(log_path).read_text(errors="replace")[len(log_before):]))
-    total = args.clients * args.parallel_count
-    print(f"\n{args.clients} parallel XML-RPC clients x {args.parallel_count} leads "
-          f"(server: {'threaded' if not args.workers else f'{args.workers} workers'}), "
-          f"{elapsed:.1f} s")
-    print(f"  leads created: {len(created)} of {total}; errors: {len(errors)}")
-    for error in errors[:5]:
-        print(f"    {error}")
-    print("  per-member counts: "
-          + ", ".join(f"{name}: {n}" for name, n in sorted(per_member.items())))
-    print(f"  max - min: {max(per_member.values()) - min(per_member.values())} (goal <= 1)")
-    print(f"  turns 1..{total} each exactly once: {turns == list(range(1, total + 1))}")
-    print(f"  serialization failures retried by the server: {retries}")
-
+    return created, errors, elapsed, retries
 
 
 def connect(args):
@@ -294,36 +302,11 @@ def run_capacity(args, log_path):
     total = args.clients * args.parallel_count
     capacities = [total * share // 20 for share in (1, 2, 3, 4)]  # half the leads fit
     users, team, pool = make_team("Full", capacities)
-    log_before = Path(log_path).read_text(errors="replace")
-    errors, created = [], []
-    lock = threading.Lock()
-
-    def work(index):
-        client = Client(args.port, args.database, uid, "admin")
-        for i in range(args.parallel_count):
-            try:
-                lead_id = client("crm.lead", "create",
-                                 {"name": f"Bench full {index}.{i}", "team_id": team})
-                with lock:
-                    created.append(lead_id)
-            except Exception as exc:  # noqa: BLE001 - every error is reported
-                text = getattr(exc, "faultString", None) or repr(exc)
-                with lock:
-                    errors.append(text.strip().splitlines()[-1][:300])
-
-    start = time.perf_counter()
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(args.clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
+    created, errors, elapsed, retries = parallel_creates(args, log_path, uid, team, "full")
     logs = admin("crm.rotation.log", "search_read", [("pool_id", "=", pool)],
                  ["turn", "reason"])
     reasons = Counter(log["reason"] for log in logs)
     turns = sorted(log["turn"] for log in logs if log["reason"] == "rotation")
-    retries = len(re.findall(r"SERIALIZATION_FAILURE, \d+ tries left",
-                             Path(log_path).read_text(errors="replace")[len(log_before):]))
     member_loads = loads(team, users)
     over = [i for i, (load, cap) in enumerate(zip(member_loads, capacities)) if load > cap]
     print(f"\n{args.clients} parallel XML-RPC clients x {args.parallel_count} leads "

@@ -7,6 +7,7 @@ and revert) and Reassign resources all give leads to a new Salesperson through
 leads move with a customer.
 """
 from odoo import api, models
+from odoo.tools import SQL
 
 from ..context_keys import SERVER, TASK_FOLLOW_SKIP
 
@@ -26,6 +27,24 @@ class CrmLead(models.Model):
             ("user_id", "=", old_user.id or False),
             "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),
         ]
+
+    @api.model
+    def _crm_rm_open_leads_of_contacts_sql(self):
+        """SQL twin of ``_crm_rm_open_leads_domain`` for the set-wise queries of
+        the mass reassignment: the FROM and WHERE clauses that join a CTE
+        ``contacts`` (``partner_id``, ``company_id``, ``old_user_id``: a customer
+        or one of its contacts, with the customer's company and previous rep) to
+        the open leads ``l`` of that partner which the previous rep holds, in the
+        company or in none. The caller flushes crm.lead."""
+        return SQL(
+            """
+              FROM contacts c
+              JOIN crm_lead l
+                ON l.partner_id = c.partner_id AND l.user_id = c.old_user_id AND l.active
+               AND (l.company_id = c.company_id OR l.company_id IS NULL)
+              LEFT JOIN crm_stage s ON s.id = l.stage_id
+             WHERE s.is_won IS NOT TRUE
+            """)
 
     def _crm_rm_move_owner(self, new_user, company, *, track=True):
         """Give these leads to ``new_user`` in ``company``.

@@ -368,7 +368,7 @@ class CrmRelationshipBatchLine(models.Model):
                                           "stage_id"])
         if self.kind == "rep":
             return self._balance_lead_weights_of_rep(customers, pairs)
-        self.env.cr.execute(
+        self.env.cr.execute(SQL(
             """
             WITH rows AS MATERIALIZED (
                 SELECT r.n, r.partner_id, r.company_id, r.old_user_id
@@ -382,19 +382,14 @@ class CrmRelationshipBatchLine(models.Model):
                   FROM rows r
                   JOIN res_partner p ON p.commercial_partner_id = r.partner_id
             )
-            SELECT c.n, count(l.id)
-              FROM contacts c
-              JOIN crm_lead l
-                ON l.partner_id = c.partner_id AND l.user_id = c.old_user_id AND l.active
-               AND (l.company_id = c.company_id OR l.company_id IS NULL)
-              LEFT JOIN crm_stage s ON s.id = l.stage_id
-             WHERE s.is_won IS NOT TRUE
+            SELECT c.n, count(l.id) %s
              GROUP BY c.n
             """,
-            (pg_array(r[0] for r in customers), pg_array(r[1] for r in customers),
-             pg_array(r[2] for r in customers), pg_array(r[3] for r in customers),
-             [p[0] for p in pairs], [p[1] for p in pairs]),
-        )
+            pg_array(r[0] for r in customers), pg_array(r[1] for r in customers),
+            pg_array(r[2] for r in customers), pg_array(r[3] for r in customers),
+            [p[0] for p in pairs], [p[1] for p in pairs],
+            self.env["crm.lead"]._crm_rm_open_leads_of_contacts_sql(),
+        ))
         weights = [0] * len(customers)
         for n, count in self.env.cr.fetchall():
             weights[n - 1] = count

@@ -12,6 +12,7 @@ from collections import Counter
 
 from odoo import _, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..pg_arrays import pg_array
 from .crm_relationship_batch import BATCH_STATES, NAMED
@@ -232,7 +233,7 @@ class CrmRelationshipBatch(models.Model):
         pairs = self._primary_role_pairs(company_ids or self._item_companies(item_ids))
         self.env["crm.lead"].flush_model(["user_id", "partner_id", "company_id", "active",
                                           "stage_id"])
-        self.env.cr.execute(
+        self.env.cr.execute(SQL(
             """
             WITH items AS MATERIALIZED (
                 SELECT i.id, i.partner_id, i.company_id, i.old_user_id
@@ -245,17 +246,12 @@ class CrmRelationshipBatch(models.Model):
                   FROM items it
                   JOIN res_partner p ON p.commercial_partner_id = it.partner_id
             )
-            SELECT l.id, c.item_id
-              FROM contacts c
-              JOIN crm_lead l
-                ON l.partner_id = c.partner_id AND l.user_id = c.old_user_id AND l.active
-               AND (l.company_id = c.company_id OR l.company_id IS NULL)
-              LEFT JOIN crm_stage s ON s.id = l.stage_id
-             WHERE s.is_won IS NOT TRUE
+            SELECT l.id, c.item_id %s
              ORDER BY l.id
             """,
-            ([p[0] for p in pairs], [p[1] for p in pairs], pg_array(item_ids)),
-        )
+            [p[0] for p in pairs], [p[1] for p in pairs], pg_array(item_ids),
+            self.env["crm.lead"]._crm_rm_open_leads_of_contacts_sql(),
+        ))
         return self.env.cr.fetchall()
 
     def _item_companies(self, item_ids=None):
