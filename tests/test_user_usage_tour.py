@@ -3,6 +3,7 @@ from odoo.tests import tagged
 
 from .common import RelationshipHttpCase
 from .test_user_usage import UsageMixin
+from .tour_screenshots import screenshot_at_end
 
 
 @tagged("post_install", "-at_install")
@@ -19,10 +20,11 @@ class TestUserUsageTour(UsageMixin, RelationshipHttpCase):
         )
 
     def test_archive_refused_then_completed_tour(self):
-        self.start_tour(
-            f"/odoo/action-base.action_res_users/{self.associate_a.id}",
-            "crm_user_archive_refused_tour", login=self.admin.login, timeout=120,
-        )
+        with screenshot_at_end("screenshot_departure"):
+            self.start_tour(
+                f"/odoo/action-base.action_res_users/{self.associate_a.id}",
+                "crm_user_archive_refused_tour", login=self.admin.login, timeout=120,
+            )
         self.env.invalidate_all()
         self.assertFalse(self.associate_a.active)
         a2 = self.associate_a2
