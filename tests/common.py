@@ -8,9 +8,11 @@ XML-RPC calls as a given user, through ``HttpCase``'s own ``xmlrpc_object``
 add each feature's data on top and are combined with either case.
 """
 import threading
+import time
 import xmlrpc.client
 from collections import Counter
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import HttpCase, TransactionCase, new_test_user
@@ -178,6 +180,25 @@ class LeadColleagueMixin:
         user = user or self.associate_b
         return self.env[model].with_user(user).with_context(allowed_company_ids=self.company_b.ids).with_context(
             allowed_company_ids=self.company_b.ids)
+
+
+def race_behind_pool_lock(registry, work, count=8):
+    """Run ``work(index)`` in ``count`` threads at once, each with transactions of
+    its own, while a pool's turn state is saved slowly: the waiting transactions
+    pile up behind the pool's lock and really overlap with its holder."""
+    Pool = registry["crm.rotation.pool"]
+    save_state = Pool._save_state
+
+    def slow_save_state(pool, *args):
+        time.sleep(0.01)
+        return save_state(pool, *args)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    with patch.object(Pool, "_save_state", slow_save_state):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
 
 class RotationMixin:

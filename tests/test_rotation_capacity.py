@@ -5,7 +5,6 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from unittest.mock import patch
 
 import psycopg2.errors
 
@@ -13,7 +12,12 @@ from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, TransactionCase, tagged
 
-from .common import RelationshipCase, RelationshipHttpCase, RotationMixin
+from .common import (
+    RelationshipCase,
+    RelationshipHttpCase,
+    RotationMixin,
+    race_behind_pool_lock,
+)
 
 
 class CapacityMixin:
@@ -325,20 +329,8 @@ class TestRotationCapacityDatabaseConcurrency(TransactionCase):
                             errors.append(repr(exc))
                         break
 
-        Pool = self.registry["crm.rotation.pool"]
-        save_state = Pool._save_state
-
-        def slow_save_state(pool, *args):
-            time.sleep(0.01)  # let the waiting transactions pile up behind the lock
-            return save_state(pool, *args)
-
         try:
-            threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-            with patch.object(Pool, "_save_state", slow_save_state):
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
+            race_behind_pool_lock(self.registry, work)
             self.assertEqual(errors, [])
             self.assertEqual(len(created), 24)
             with new_cursor() as cr:

@@ -14,7 +14,12 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, TransactionCase, tagged
 
 from ..context_keys import SERVER
-from .common import RelationshipCase, RelationshipHttpCase, RotationMixin
+from .common import (
+    RelationshipCase,
+    RelationshipHttpCase,
+    RotationMixin,
+    race_behind_pool_lock,
+)
 
 
 # post_install: Odoo sends no "you have been assigned" notification while the
@@ -607,22 +612,8 @@ class TestRotationPoolDatabaseConcurrency(TransactionCase):
                     with lock:
                         errors.append(f"thread {index}: pick {n} still failing after 40 tries")
 
-        Pool = self.registry["crm.rotation.pool"]
-        save_state = Pool._save_state
-
-        def slow_save_state(pool, *args):
-            # widen the window between taking the lock and numbering the new
-            # state, so that waiting transactions really overlap with it
-            time.sleep(0.01)
-            return save_state(pool, *args)
-
         try:
-            threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-            with patch.object(Pool, "_save_state", slow_save_state):
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
+            race_behind_pool_lock(self.registry, work)
             self.assertEqual(errors, [])
             self.assertEqual(retries, [], "waiting for the lock never fails the transaction")
             self.assertEqual(len(picks), 48)
