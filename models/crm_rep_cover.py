@@ -626,19 +626,20 @@ class CrmRepCover(models.Model):
             items.mapped("res_id")).exists()
         leads.fetch(["active", "user_id", "stage_id"])
         by_id = {lead.id: lead for lead in leads}
-        back, state = self.env["crm.lead"].sudo(), {}
+        back_ids, state = [], {}
         for item in items:
             lead = by_id.get(item.res_id)
             if not lead or not lead.active or lead.stage_id.is_won:
-                state[item] = "done"
+                state[item.id] = "done"
             elif lead.user_id != item.to_user_id:
-                state[item] = "moved"
+                state[item.id] = "moved"
             else:
-                state[item] = "returned"
-                back |= lead
+                state[item.id] = "returned"
+                back_ids.append(lead.id)
         for value in ("returned", "done", "moved"):
-            Item.union(*[item for item, s in state.items() if s == value]).write(
+            Item.browse([item_id for item_id, s in state.items() if s == value]).write(
                 {"state": value})
+        back = self.env["crm.lead"].sudo().browse(back_ids)
         back._crm_rm_move_owner(self.user_id, self.company_id)
         return len(back)
 
