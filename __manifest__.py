@@ -51,6 +51,7 @@
         "data/mail_template_rep_cover.xml",
         "views/crm_rep_cover_views.xml",
         "security/crm_rep_workload_security.xml",
+        "security/crm_user_handover_security.xml",
         "views/crm_rep_workload_views.xml",
     ],
     "demo": [

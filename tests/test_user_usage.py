@@ -189,6 +189,15 @@ class TestUserUsage(UsageMixin, RelationshipHttpCase):
         self.assertEqual(wizard.config_successor_id, self.associate_a2, "the successor by default")
         self.assertEqual(len(wizard.usage_line_ids), len(self.usage()))
         wizard.action_apply()
+        # the handover is readable by the company's managers only, over RPC too
+        handover = self.env["crm.user.handover"].search([("user_id", "=", self.associate_a.id)])
+        self.assertTrue(handover.item_ids)
+        self.assertEqual(self.rpc(self.manager_a, "crm.user.handover", "search_count",
+                                  [("id", "=", handover.id)]), 1)
+        self.assertEqual(self.rpc(self.manager_b, "crm.user.handover", "search_count",
+                                  [("id", "=", handover.id)]), 0)
+        self.assertEqual(self.rpc(self.manager_b, "crm.user.handover.item", "search_count",
+                                  [("id", "in", handover.item_ids.ids)]), 0)
         a2 = self.associate_a2
         self.assertEqual(self.future_meeting.user_id, a2)
         self.assertIn(a2.partner_id, self.future_meeting.partner_ids)
