@@ -6,8 +6,10 @@ across 10 reps.
 Builds (set-wise SQL) one rep holding N customers, half of them with open leads
 (one to four each), and 10 target reps already carrying uneven books (rep k:
 k x N/100 customers and k x N/200 open leads). Then times, for the same line,
-the plan (``_plan_items``: customers, distribution, items) and the whole Preview
-(plan, leads, activities and meetings that move, QWeb preview) with
+the plan (``_plan``: customers, loads, distribution, in memory), the whole
+Preview request (plan, problems, leads, activities and meetings that move, QWeb
+preview; no item is written) and, for comparison, the plan written as items as
+Start does it (``_plan_items``) with
 
 - Evenly (the existing round robin, the comparison),
 - Balance workload on customers,
@@ -151,16 +153,18 @@ def new_batch(env, source, targets, distribution, balance_on="customers"):
 def measure(env, source, targets, repeat, distribution, balance_on="customers"):
     batch = new_batch(env, source, targets, distribution, balance_on)
     env.cr.commit()  # the draft batch, saved by the form
-    plans, previews = [], []
+    plans, previews, writes = [], [], []
     for __ in range(repeat):
-        plans.append(timed_cpu(env, batch._plan_items))
-        env.cr.commit()
+        plans.append(timed_cpu(env, batch._plan))
+        env.cr.rollback()
         previews.append(timed_cpu(env, batch.action_preview))
+        env.cr.commit()
+        writes.append(timed_cpu(env, batch._plan_items))
         env.cr.commit()
     assert not batch.problems, batch.problems
     line = batch.line_ids
     assert line.preview_total == len(batch.item_ids)
-    return batch, summary(plans), summary(previews)
+    return batch, summary(plans), summary(previews), summary(writes)
 
 
 def summary(runs):
@@ -188,10 +192,11 @@ def main():
             ("balance on customers", "balance", "customers"),
             ("balance on open leads", "balance", "leads"),
         ):
-            batch, plan, preview = measure(env, source, targets, args.repeat, distribution,
-                                           balance_on)
+            batch, plan, preview, write = measure(env, source, targets, args.repeat,
+                                                  distribution, balance_on)
             results[label] = (plan, preview)
-            print(f"{label:>22}: plan {fmt(plan)}, whole preview {fmt(preview)} "
+            print(f"{label:>22}: plan {fmt(plan)}, whole preview {fmt(preview)}, "
+                  f"plan written as items (Start) {fmt(write)} "
                   f"({args.customers} customers to {TARGETS} reps, median of {args.repeat})")
             if distribution == "balance":
                 line = batch.line_ids
@@ -208,7 +213,8 @@ def main():
             if plan[1] is not None and even_plan[1]:
                 ratios += (f" (CPU: plan {plan[1] / even_plan[1]:.2f}x, "
                            f"preview {preview[1] / even_preview[1]:.2f}x)")
-            print(f"{label} / evenly: {ratios}; plan {fmt(plan)} (goal <= 5 s)")
+            print(f"{label} / evenly: {ratios}; plan {fmt(plan)}, whole preview "
+                  f"{fmt(preview)} (goal <= 5 s)")
 
 
 if __name__ == "__main__":

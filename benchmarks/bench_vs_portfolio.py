@@ -282,6 +282,9 @@ def explain_open_leads(env, batch):
     env.flush_all()
     item_ids = batch._pending_item_ids()
     cr = env.cr
+    cr.execute("SELECT DISTINCT company_id FROM crm_relationship_batch_item WHERE batch_id = %s",
+               (batch.id,))
+    company_ids = [row[0] for row in cr.fetchall()]
     real_execute = type(cr).execute
     plans = []
 
@@ -294,7 +297,7 @@ def explain_open_leads(env, batch):
 
     with patch.object(type(cr), "execute", execute):
         t0 = time.perf_counter()
-        rows = batch._open_lead_rows(item_ids)
+        rows = batch._open_lead_rows(batch._items_relation(item_ids), company_ids)
         elapsed = time.perf_counter() - t0
     print(f"  _open_lead_rows on {len(item_ids)} items: {len(rows)} leads in "
           f"{elapsed * 1000:.0f} ms (with EXPLAIN ANALYZE); plan:")

@@ -204,7 +204,7 @@ class CrmRelationshipBatch(models.Model):
             raise UserError(_("Batch %(batch)s is already started.", batch=self.name))
         # serialize starts: two batches cannot both pass the overlap check
         self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext('crm_relationship_batch'))")
-        problems = self._preview()
+        problems = self._preview(write_items=True)
         if problems:
             raise UserError(_("Batch %(batch)s cannot start:\n%(problems)s",
                               batch=self.name, problems="\n".join(problems)))
@@ -285,7 +285,13 @@ class CrmRelationshipBatch(models.Model):
         return True
 
     def action_view_items(self):
+        """The batch's customers, item by item. A draft's preview keeps its plan
+        in memory: it is planned again and written here, so that the list is
+        what Start would do with the lines as they are now."""
         self.ensure_one()
+        if self.state == "draft":
+            self._check_manager_rights()
+            self._preview(write_items=True)
         return {
             "type": "ir.actions.act_window",
             "name": _("Customers of %(batch)s", batch=self.name),

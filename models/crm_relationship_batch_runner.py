@@ -191,7 +191,7 @@ class CrmRelationshipBatch(models.Model):
 
         :return: Counter item id -> leads moved
         """
-        rows = self._open_lead_rows(item_ids, company.ids)
+        rows = self._open_lead_rows(self._items_relation(item_ids), company.ids)
         if not rows:
             return Counter()
         leads = self.env["crm.lead"].with_user(self.user_id).sudo().browse(

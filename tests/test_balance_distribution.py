@@ -126,6 +126,7 @@ class TestBalanceBatch(BatchMixin, RelationshipCase):
         self.assertIn('<td class="text-end o_crm_rm_after">11</td>', html)
         self.assertEqual(self.customer_counts(targets),
                          {"Rm Assoc A2": 10, "Rm Rep C": 3, "Rm Rep D": 0})
+        batch.with_user(self.manager_a).action_view_items()
         planned = {(i.partner_id, i.new_user_id) for i in batch.item_ids}
         batch.with_user(self.manager_a).action_start()
         self.assertEqual({(i.partner_id, i.new_user_id) for i in batch.item_ids}, planned,
@@ -139,13 +140,13 @@ class TestBalanceBatch(BatchMixin, RelationshipCase):
 
     def test_balance_deterministic_in_customer_order(self):
         batch = self.balance_batch(targets=[self.rep_c, self.rep_d])
-        batch.action_preview()
+        batch.action_view_items()
         # Rep D (0) first takes 3 customers up to Rep C's 3, then they alternate
         items = batch.item_ids.sorted(lambda i: i.partner_id.id)
         self.assertEqual([i.new_user_id for i in items[:5]],
                          [self.rep_d] * 3 + [self.rep_c, self.rep_d])
         self.assertEqual(self.loads(batch), {"Rm Rep C": (3, 12), "Rm Rep D": (0, 11)})
-        batch.action_preview()
+        batch.action_view_items()
         self.assertEqual([i.new_user_id for i in batch.item_ids.sorted(lambda i: i.partner_id.id)],
                          [i.new_user_id for i in items], "the same on every preview")
 

@@ -76,7 +76,14 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         batch.action_preview()
         preview = self.preview_counts(batch)
         self.assertEqual(preview, {"Rm Assoc A2": 7, "Rm Rep C": 7, "Rm Rep D": 6})
+        self.assertFalse(batch.item_ids, "the preview plans in memory: no item is written")
+        self.assertEqual(batch.items_total, 20)
+        # *Customers* on the draft writes the plan, to list it customer by customer
+        action = batch.action_view_items()
+        self.assertEqual(action["domain"], [("batch_id", "=", batch.id)])
+        self.assertEqual(len(batch.item_ids), 20)
         by_item = {(i.partner_id, i.new_user_id) for i in batch.item_ids}
+        self.assertEqual(Counter(i.new_user_id.name for i in batch.item_ids), Counter(preview))
         batch.action_start()
         self.assertEqual({(i.partner_id, i.new_user_id) for i in batch.item_ids}, by_item,
                          "Start computes exactly the previewed distribution")
@@ -113,6 +120,7 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         line = {"kind": "audience", "audience_domain": "[('name', 'like', 'Audience')]"}
         batch = self.new_batch([(line, [(self.associate_a2, 0), (self.rep_d, 0)])])
         batch.action_preview()
+        batch.action_view_items()
         self.assertEqual(batch.item_ids.partner_id, new, "commercial entities of the company "
                          "only: the contact counts as its company, company B's customer is out")
         self.assertNotIn(other_company, batch.item_ids.partner_id)
@@ -620,7 +628,7 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         with self.assertRaises(AccessError):
             self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])], user=self.associate_a)
         batch = self.new_batch([(self.rep_line(), [(self.associate_a2, 0)])])
-        for method in ("action_preview", "action_start"):
+        for method in ("action_preview", "action_view_items", "action_start"):
             with self.assertRaises(AccessError):
                 getattr(batch.with_user(self.associate_a), method)()
         batch.action_start()
@@ -649,6 +657,7 @@ class TestRelationshipBatch(BatchMixin, RelationshipCase):
         self.assign(self.shared, self.user_ab, company=self.company_a)
         ab = self.new_batch([(self.rep_line(self.user_ab), [(self.associate_a2, 0)])])
         ab.action_preview()
+        ab.action_view_items()
         self.assertEqual(ab.item_ids.company_id, self.company_a)
 
     def test_team_leader_manager_without_sales_admin(self):
