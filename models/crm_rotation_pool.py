@@ -237,48 +237,63 @@ class CrmRotationPool(models.Model):
         Listed members first (their order), then the active team members who are
         neither Sales Administrators nor Settings administrators; exclusions
         removed. Archived and away users stay: they are skipped at pick time, so
-        that the skip is logged and away members keep their turns. Read from the
-        pool's values (the form's unsaved edits too): the effective members
-        shown are the ones the picks use.
+        that the skip is logged and away members keep their turns. A pool being
+        edited in a form is read from its values (the unsaved edits too), so that
+        the effective members shown are the ones the picks will use; a saved
+        pool's listed members and exclusions are read in the same query.
         """
         self.ensure_one()
         pool = self.sudo()
         IrModelData = self.env["ir.model.data"]
         admin_gids = [IrModelData._xmlid_to_res_id(xmlid) for xmlid in (
             "sales_team.group_sale_manager", "base.group_system")]  # cached: no query
-        listed = pool.member_ids.filtered("user_id")  # in their order (sequence, id)
-        self.env["crm.team.member"].flush_model()
+        if isinstance(pool.id, models.NewId):
+            listed = pool.member_ids.filtered("user_id")  # in their order (sequence, id)
+            listed_sql = SQL(
+                "SELECT l.user_id, l.weight, l.pos FROM unnest(%s::int[], %s::int[]) "
+                "WITH ORDINALITY AS l(user_id, weight, pos)",
+                [member.user_id._origin.id for member in listed],
+                [member.weight for member in listed])
+            excluded_sql = SQL("SELECT unnest(%s::int[])", pool.excluded_user_ids._origin.ids)
+        else:
+            self.env["crm.rotation.pool.member"].flush_model(
+                ["pool_id", "user_id", "weight", "sequence"])
+            pool.flush_recordset(["excluded_user_ids"])
+            listed_sql = SQL(
+                "SELECT pm.user_id, pm.weight, row_number() OVER (ORDER BY pm.sequence, pm.id) AS pos "
+                "FROM crm_rotation_pool_member pm WHERE pm.pool_id = %s", pool.id)
+            excluded_sql = SQL(
+                "SELECT ex.user_id FROM crm_rotation_pool_excluded_rel ex WHERE ex.pool_id = %s",
+                pool.id)
+        self.env["crm.team.member"].flush_model(["crm_team_id", "user_id", "active"])
         self.env["res.users"].flush_model(["active", "groups_id", "partner_id"])
         self.env["res.groups"].flush_model(["users"])
         eligible = self.env["res.users"]._crm_rm_eligible_sql(
             "u", pool.company_id._origin.id or 0, fields.Date.context_today(self))
         self.env.cr.execute(SQL(
             """
-            WITH candidates AS (
-                SELECT l.user_id, l.weight, 0 AS listed_last, l.pos
-                  FROM unnest(%(listed)s::int[], %(weights)s::int[])
-                       WITH ORDINALITY AS l(user_id, weight, pos)
+            WITH listed AS MATERIALIZED (%(listed)s),
+            candidates AS MATERIALIZED (
+                SELECT l.user_id, l.weight, 0 AS listed_last, l.pos FROM listed l
                 UNION ALL
                 SELECT m.user_id, 1, 1, 0
                   FROM crm_team_member m
-                  JOIN res_users tu ON tu.id = m.user_id AND tu.active
                  WHERE %(use_team)s AND m.crm_team_id = %(team)s AND m.active
-                   AND NOT EXISTS (SELECT 1 FROM res_groups_users_rel g
-                                    WHERE g.uid = m.user_id AND g.gid = ANY(%(admin_gids)s))
-                   AND m.user_id != ALL(%(listed)s::int[])
+                   AND m.user_id NOT IN (SELECT user_id FROM listed)
             )
             SELECT DISTINCT ON (c.listed_last, c.pos, u.id)
                    u.id, c.weight, rp.name, %(eligible)s
               FROM candidates c
               JOIN res_users u ON u.id = c.user_id
               JOIN res_partner rp ON rp.id = u.partner_id
-             WHERE u.id != ALL(%(excluded)s::int[])
+             WHERE u.id NOT IN (%(excluded)s)
+               AND (c.listed_last = 0 OR (u.active AND NOT EXISTS (
+                        SELECT 1 FROM res_groups_users_rel g
+                         WHERE g.uid = u.id AND g.gid = ANY(%(admin_gids)s))))
              ORDER BY c.listed_last, c.pos, u.id
             """,
-            listed=[member.user_id._origin.id for member in listed],
-            weights=[member.weight for member in listed], team=pool.team_id._origin.id or 0,
-            use_team=bool(pool.use_team_members), admin_gids=admin_gids,
-            excluded=pool.excluded_user_ids._origin.ids, eligible=eligible,
+            listed=listed_sql, excluded=excluded_sql, team=pool.team_id._origin.id or 0,
+            use_team=bool(pool.use_team_members), admin_gids=admin_gids, eligible=eligible,
         ))
         return self.env.cr.fetchall()
 
@@ -296,6 +311,8 @@ class CrmRotationPool(models.Model):
         """{user: why they cannot take a lead of this pool today} for the users
         of ``users`` who cannot: excluded, or a problem of the eligibility rule
         (``res.users._crm_rm_owner_problem_codes``)."""
+        if not users:
+            return {}
         pool = self.sudo()
         why = dict.fromkeys(users & pool.excluded_user_ids, "excluded")
         why.update(users._crm_rm_owner_problem_codes(pool.company_id, today))
@@ -472,7 +489,7 @@ class CrmRotationPool(models.Model):
               LEFT JOIN LATERAL (SELECT seq, pointer, turn, owed
                                    FROM crm_rotation_pool_state
                                   WHERE pool_id = %s
-                                  ORDER BY seq DESC NULLS LAST LIMIT 1) s ON TRUE
+                                  ORDER BY seq DESC LIMIT 1) s ON TRUE
             """,
             SQL.identifier(self._sequence_name()), self.id,
         ))
@@ -484,7 +501,7 @@ class CrmRotationPool(models.Model):
         if allocated > (seq or 0):
             with sql_db.db_connect(self.env.cr.dbname).cursor() as fresh:
                 fresh.execute("SELECT seq, pointer, turn, owed FROM crm_rotation_pool_state "
-                              "WHERE pool_id = %s ORDER BY seq DESC NULLS LAST LIMIT 1", (self.id,))
+                              "WHERE pool_id = %s ORDER BY seq DESC LIMIT 1", (self.id,))
                 rows += fresh.fetchall()
         if not rows:
             return 0, 0, {}

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import fields, models, tools
 
 
 class CrmRotationPoolState(models.Model):
@@ -30,3 +30,8 @@ class CrmRotationPoolState(models.Model):
     pointer = fields.Integer(required=True, readonly=True,
                              help="Position of the next turn in the pool's turn order.")
     owed = fields.Json(readonly=True, help="Turns owed to members who were away.")
+
+    def init(self):
+        # the pool's newest row, read under the pool's lock at every turn
+        tools.create_index(self.env.cr, "crm_rotation_pool_state_pool_seq_index",
+                           self._table, ["pool_id", "seq"])
