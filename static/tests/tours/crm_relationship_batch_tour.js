@@ -84,6 +84,20 @@ registry.category("web_tour.tours").add("crm_relationship_batch_tour", {
             trigger: ".o_crm_rm_preview_html:contains(Open leads and opportunities: 1)",
         },
         {
+            content: "List the previewed customers one by one",
+            trigger: "button[name=action_view_items]:contains(5)",
+            run: "click",
+        },
+        {
+            content: "Every customer of the preview is pending, with its new rep",
+            trigger: ".o_list_view .o_group_name:contains(Pending (5))",
+        },
+        {
+            content: "Back to the batch",
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains(MRA/)",
+            run: "click",
+        },
+        {
             content: "Start the update: it runs in the background",
             trigger: "button[name=action_start]",
             run: "click",
