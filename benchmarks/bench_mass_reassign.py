@@ -14,7 +14,8 @@ leads, then, in this one process:
 3. the floor: plain SQL UPDATEs of the same rows (relationship rep, Salesperson,
    leads, activities).
 
-Goals: batch <= 60 s on 2 cores, >= 20x faster than naive, within 5x of the floor.
+Goals: batch <= 60 s on 2 cores, >= 20x faster than naive, within 3x of the floor
+(5x before December 2026).
 
 By default the script works on a scratch copy of ``--database`` (dropped at the
 end) and commits as production does: the data set, then Start Update (a web
@@ -244,7 +245,7 @@ def main():
         t_floor = run_floor(env, batch, source)
         print(f"SQL UPDATE floor (same rows): {t_floor:.1f} s")
         print(f"ratio naive / batch: {t_naive * scale / t_batch:.1f}x (goal >= 20x)")
-        print(f"ratio batch / floor: {t_batch / t_floor:.1f}x (goal <= 5x)")
+        print(f"ratio batch / floor: {t_batch / t_floor:.1f}x (goal <= 3x)")
 
 
 if __name__ == "__main__":
