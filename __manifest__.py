@@ -4,7 +4,7 @@
     "name": "CRM Relationship Manager",
     "summary": "Who is responsible for each customer and lead, "
     "and moving that responsibility safely",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.4.1",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "crm_relationship_manager authors",
