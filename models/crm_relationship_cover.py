@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Relationships during a temporary cover: unchanged, but they say who covers."""
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CrmRelationship(models.Model):
@@ -8,8 +8,10 @@ class CrmRelationship(models.Model):
 
     cover_note = fields.Char(
         string="Temporary Cover", compute="_compute_cover_note",
+        groups="crm_relationship_manager.group_relationship_associate",
         help="The rep is away: who covers for them, and until when.")
 
+    @api.depends_context("tz")
     def _compute_cover_note(self):
         today = fields.Date.context_today(self)
         current = self.filtered("is_current")

@@ -235,30 +235,47 @@ class CrmRepCover(models.Model):
     # ------------------------------------------------------------------
     # CRUD: rights and server-only fields
     # ------------------------------------------------------------------
+    def _check_client_vals(self, vals):
+        """What a client may give: neither the fields the buttons set nor, unless
+        a manager, a rotation pool as the cover (pools are the managers')."""
+        _ = self.env._
+        if given := SERVER_FIELDS & set(vals):
+            raise AccessError(_("These fields of a cover are set by its buttons: %(fields)s.",
+                                fields=", ".join(sorted(given))))
+        if vals.get("cover_pool_id") and not self.env.user.has_group(
+                "crm_relationship_manager.group_relationship_manager"):
+            raise AccessError(_("Only a relationship manager can have a rotation pool cover "
+                                "for a rep."))
+
     @api.model_create_multi
     def create(self, vals_list):
+        model = self
         if not self.env.su:
             for vals in vals_list:
-                if given := SERVER_FIELDS & set(vals):
-                    raise AccessError(self.env._(
-                        "These fields of a cover are set by its buttons: %(fields)s.",
-                        fields=", ".join(sorted(given))))
-        covers = super().create(vals_list)
+                self._check_client_vals(vals)
+            # nor through the defaults of its context: those are dropped
+            model = self.with_env(self.env(context={
+                key: value for key, value in self.env.context.items()
+                if not (key.startswith("default_")
+                        and key[len("default_"):] in SERVER_FIELDS | {"cover_pool_id"})}))
+        covers = super(CrmRepCover, model).create(vals_list).with_env(self.env)
         self.env.registry.clear_cache()  # _live_cover_map
         return covers
 
     def write(self, vals):
         _ = self.env._
         if not self.env.su:
-            if given := SERVER_FIELDS & set(vals):
-                raise AccessError(_("These fields of a cover are set by its buttons: %(fields)s.",
-                                    fields=", ".join(sorted(given))))
+            self._check_client_vals(vals)
             started = self.filtered(lambda c: c.state not in ("draft", "planned"))
             if started and set(vals) - {"note"}:
                 raise UserError(_(
                     "The cover %(cover)s has started or ended: only its note can be changed. "
                     "End it and record a new one.", cover=started[0].name))
         res = super().write(vals)
+        if not self.env.su:
+            # the record rules hold for the new values too (an associate cannot
+            # turn their own cover into someone else's)
+            self.check_access("write")
         if {"user_id", "company_id", "date_from", "date_to", "state"} & set(vals):
             self.env.registry.clear_cache()  # _live_cover_map
             self.filtered(lambda c: c.state in LIVE_STATES)._schedule()
@@ -489,25 +506,30 @@ class CrmRepCover(models.Model):
         live = {cid: self._live_cover_ids(Company.browse(cid), today)
                 for cid in {company_id for _i, _u, company_id in wanted}}
         redirected = []
+        # a covering pool picks for all its leads at once (one lock, one turn state)
+        pool_requests = defaultdict(list)  # pool -> [(position in redirected, request)]
         for index, user_id, company_id in wanted:
             cover_id = live[company_id].get(user_id)
             if not cover_id:
                 continue
             cover = self.sudo().browse(cover_id)
             vals = vals_list[index]
-            decision = None
             if cover.cover_pool_id:
                 partner = self.env["res.partner"].sudo().browse(
                     vals.get("partner_id") or ctx.get("default_partner_id") or [])
-                decision = cover.cover_pool_id._pick_batch(
-                    [{"partner": partner, "lead_vals": vals}])[0]
-                decision["covered_user"] = cover.user_id
-                receiver = decision["user"]
+                pool_requests[cover.cover_pool_id].append(
+                    (len(redirected), {"partner": partner, "lead_vals": vals}))
             else:
-                receiver = cover.cover_user_id
-            vals["user_id"] = receiver.id
-            redirected.append((index, cover, decision))
-        return redirected
+                vals["user_id"] = cover.cover_user_id.id
+            redirected.append([index, cover, None])
+        for pool, requests in pool_requests.items():
+            decisions = pool._pick_batch([request for _pos, request in requests])
+            for (pos, _request), decision in zip(requests, decisions):
+                index, cover, _none = redirected[pos]
+                decision["covered_user"] = cover.user_id
+                vals_list[index]["user_id"] = decision["user"].id
+                redirected[pos][2] = decision
+        return [tuple(item) for item in redirected]
 
     @api.model
     def _after_leads_redirected(self, leads, redirected):

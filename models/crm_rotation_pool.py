@@ -299,8 +299,9 @@ class CrmRotationPool(models.Model):
 
     def _members_with_weights(self):
         """[(user, weight)] in turn order (see ``_member_rows``)."""
-        Users = self.env["res.users"]
-        return [(Users.browse(row[0]), row[1]) for row in self._member_rows()]
+        rows = self._member_rows()
+        return list(zip(self.env["res.users"].browse([row[0] for row in rows]),
+                        (row[1] for row in rows)))
 
     def _schedule(self, members):
         """Turn order of one cycle: weight k = k turns, interleaved."""
@@ -577,7 +578,8 @@ class CrmRotationPool(models.Model):
             req["partner"] for req in requests if req.get("partner")])
         sticky = pool._sticky_reps(partners) if partners else {}
         rows = pool._member_rows()
-        members = [(Users.browse(row[0]), row[1]) for row in rows]
+        # one recordset: the names of skipped members are read in one query
+        members = list(zip(Users.browse([row[0] for row in rows]), (row[1] for row in rows)))
         schedule = pool._schedule(members)
         # members' loads against their capacities (crm_rotation_pool_capacity.py)
         capacity = pool._capacity_tracker([row[0] for row in rows])

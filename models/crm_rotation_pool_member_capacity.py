@@ -55,10 +55,7 @@ class CrmRotationPoolMember(models.Model):
 
     def _inverse_capacity(self):
         for member in self:
-            if member.capacity < 0:
-                raise ValidationError(_(
-                    "The capacity of %(user)s in rotation pool %(pool)s cannot be negative.",
-                    user=member.user_id.name, pool=member.pool_id.name))
+            # refused by _check_own_capacity before the team membership is touched
             member.own_capacity = member.capacity
             if member.team_member_id:
                 # the line is the team membership's capacity, edited in the pool

@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The customer form says when the customer's rep is away and who covers."""
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
@@ -8,8 +8,10 @@ class ResPartner(models.Model):
 
     crm_rm_cover_note = fields.Char(
         string="Temporary Cover", compute="_compute_crm_rm_cover_note",
+        groups="crm_relationship_manager.group_relationship_associate",
         help="The customer's rep in the current company is away: who covers, until when.")
 
+    @api.depends_context("company", "tz")
     def _compute_crm_rm_cover_note(self):
         today = fields.Date.context_today(self)
         company = self.env.company

@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """A rep's user form shows their current temporary cover."""
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResUsers(models.Model):
@@ -8,13 +8,17 @@ class ResUsers(models.Model):
 
     crm_rm_cover_id = fields.Many2one(
         "crm.rep.cover", string="Current Cover", compute="_compute_crm_rm_cover",
+        groups="crm_relationship_manager.group_relationship_associate",
         help="The confirmed cover of this user today in the current company.")
-    crm_rm_cover_note = fields.Char(string="Covered", compute="_compute_crm_rm_cover")
+    crm_rm_cover_note = fields.Char(
+        string="Covered", compute="_compute_crm_rm_cover",
+        groups="crm_relationship_manager.group_relationship_associate")
 
     @property
     def SELF_READABLE_FIELDS(self):
         return super().SELF_READABLE_FIELDS + ["crm_rm_cover_id", "crm_rm_cover_note"]
 
+    @api.depends_context("company", "tz")
     def _compute_crm_rm_cover(self):
         today = fields.Date.context_today(self)
         company = self.env.company

@@ -12,6 +12,8 @@ from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_date
 
+from .crm_rep_cover import LIVE_STATES
+
 # why a user cannot own records, in the order they are checked
 ARCHIVED, NOT_INTERNAL, NOT_IN_COMPANY, AWAY = "archived", "not_internal", "company", "away"
 COVERED = "covered"
@@ -108,8 +110,9 @@ class ResUsers(models.Model):
                    AND NOT EXISTS (SELECT 1 FROM crm_rep_cover crm_rm_cv
                                     WHERE crm_rm_cv.user_id = %(user)s.id
                                       AND crm_rm_cv.company_id = %(company)s
-                                      AND crm_rm_cv.state IN ('planned', 'active')
+                                      AND crm_rm_cv.state IN %(live)s
                                       AND crm_rm_cv.date_from <= %(date)s
                                       AND crm_rm_cv.date_to >= %(date)s)""",
-                condition=condition, user=user, date=date_sql, company=company_sql)
+                condition=condition, user=user, date=date_sql, company=company_sql,
+                live=LIVE_STATES)
         return condition

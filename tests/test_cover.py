@@ -7,7 +7,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import format_date
 
 from ..context_keys import SERVER, UI_CREATE
@@ -80,7 +80,8 @@ class TestCover(CoverMixin, TaskFollowMixin, RelationshipCase):
         self.assertEqual(rel.cover_note, "Covered by Rm Assoc A2 until %s"
                          % format_date(self.env, cover.date_to))
         self.assertIn("Rm Assoc A2", self.customer_a.with_company(self.company_a).crm_rm_cover_note)
-        self.assertFalse(self.customer_b.crm_rm_cover_note)
+        self.assertFalse(self.customer_a.with_company(self.company_b).crm_rm_cover_note,
+                         "computed per company: company B's rep of the customer is not covered")
         self.assertEqual(self.associate_a.with_company(self.company_a).crm_rm_cover_id, cover)
 
     def test_future_cover_is_planned_and_started_by_the_scheduled_action(self):
@@ -132,7 +133,7 @@ class TestCover(CoverMixin, TaskFollowMixin, RelationshipCase):
                              "team_id": self.team_a.id})
         self.assertEqual(lead3.user_id, self.associate_a2)
         self.assertEqual(len(cover.item_ids), 3)
-        # another company's leads are not covered
+        # the relationship does not change
         self.assertEqual(self.current(self.customer_a).user_id, self.associate_a)
 
     def test_cover_not_yet_started_does_not_redirect(self):
@@ -327,6 +328,15 @@ class TestCoverRotation(CoverMixin, RotationMixin, RelationshipCase):
         self.assertEqual(lead.user_id, self.rep1, "the pool picks")
         self.assertEqual(self.logs().covered_user_id, self.rep3)
         self.assertEqual(cover.item_ids.to_user_id, self.rep1)
+        # several leads at once: the pool picks for all of them in one batch
+        leads = self.env["crm.lead"].with_context(**{UI_CREATE: SERVER}).create([
+            {"name": f"By hand {i}", "user_id": self.rep3.id, "team_id": self.team_r.id}
+            for i in range(3)])
+        self.assertEqual([lead.user_id for lead in leads],
+                         [self.rep2, self.rep1, self.rep2])
+        self.assertEqual(sorted(self.logs().mapped("turn"))[-3:], [2, 3, 4],
+                         "one turn each, in order")
+        self.assertEqual(len(cover.item_ids), 4)
 
 
 @tagged("post_install", "-at_install")
@@ -367,3 +377,61 @@ class TestCoverRpc(CoverMixin, RelationshipHttpCase):
             "date_from": fields.Date.to_string(self.today()),
             "date_to": fields.Date.to_string(self.today()), "cover_user_id": self.associate_b.id},
             message="does not work in company Company A")
+
+    def test_rpc_associate_cannot_retarget_forge_or_use_a_pool(self):
+        own = self.rpc_cover(self.associate_a, self.associate_a, self.associate_a2, days=(4, 6))
+        cover = self.env["crm.rep.cover"].browse(own)
+        # their own cover cannot become someone else's: the rules hold for the new values
+        self.assertRpcFault("AccessError", self.associate_a, "crm.rep.cover", "write",
+                            [own], {"user_id": self.associate_a2.id,
+                                    "cover_user_id": self.associate_a.id})
+        cover.invalidate_recordset()
+        self.assertEqual((cover.user_id, cover.cover_user_id),
+                         (self.associate_a, self.associate_a2))
+        # the fields the buttons set cannot be given as defaults either: ignored
+        forged = self.rpc(self.associate_a2, "crm.rep.cover", "create", {
+            "user_id": self.associate_a2.id, "company_id": self.company_a.id,
+            "date_from": fields.Date.to_string(self.today() + timedelta(days=10)),
+            "date_to": fields.Date.to_string(self.today() + timedelta(days=12)),
+            "cover_user_id": self.associate_a.id,
+        }, context={"default_state": "ended", "default_ended_by_id": self.manager_a.id,
+                    "default_ended_at": "2020-01-01 00:00:00", "default_customer_count": 42})
+        forged = self.env["crm.rep.cover"].browse(forged)
+        self.assertEqual((forged.state, forged.ended_by_id, forged.ended_at,
+                          forged.customer_count), ("draft", self.env["res.users"], False, 0))
+        # a rotation pool as the cover is the managers' choice
+        pool = self.env["crm.rotation.pool"].create({
+            "name": "Pool A", "company_id": self.company_a.id, "team_id": self.team_a.id,
+            "fallback_user_id": self.manager_a.id})
+        values = {"user_id": self.associate_a2.id, "company_id": self.company_a.id,
+                  "date_from": fields.Date.to_string(self.today() + timedelta(days=20)),
+                  "date_to": fields.Date.to_string(self.today() + timedelta(days=21)),
+                  "cover_pool_id": pool.id}
+        self.assertRpcFault("AccessError", self.associate_a2, "crm.rep.cover", "create", values,
+                            message="Only a relationship manager")
+        self.assertRpcFault("AccessError", self.associate_a, "crm.rep.cover", "write", [own],
+                            {"cover_user_id": False, "cover_pool_id": pool.id})
+        self.assertTrue(self.rpc(self.team_leader, "crm.rep.cover", "create", values))
+
+    def test_cover_note_only_for_crm_users(self):
+        cover = self.new_cover()
+        cover.action_confirm()
+        self.assign(self.customer_a, self.associate_a)
+        employee = new_test_user(self.env, login="rm_employee", password="rm_employee",
+                                 groups="base.group_user", company_id=self.company_a.id)
+        note = "Covered by Rm Assoc A2 until %s" % format_date(self.env, cover.date_to)
+        for user in (self.associate_a2, self.manager_a):
+            [row] = self.rpc(user, "res.partner", "read", [self.customer_a.id],
+                             ["crm_rm_cover_note"])
+            self.assertEqual(row["crm_rm_cover_note"], note)
+            [row] = self.rpc(user, "res.users", "read", [self.associate_a.id],
+                             ["crm_rm_cover_note"])
+            self.assertEqual(row["crm_rm_cover_note"], note)
+        # an employee without CRM rights reads the customer and the user, not the cover
+        [row] = self.rpc(employee, "res.partner", "read", [self.customer_a.id], ["name"])
+        self.assertEqual(row["name"], "Customer A")
+        for model, record, field in (("res.partner", self.customer_a, "crm_rm_cover_note"),
+                                     ("res.users", self.associate_a, "crm_rm_cover_note"),
+                                     ("res.users", self.associate_a, "crm_rm_cover_id")):
+            self.assertRpcFault("AccessError", employee, model, "web_read", [record.id],
+                                {field: {}})

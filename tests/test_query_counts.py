@@ -314,3 +314,21 @@ class TestQueryCounts(BatchMixin, RotationMixin, RelationshipCase):
         self.assertSameQueryCount(queries, new_lead, "a capacity-aware pick in a pool of 34")
         self.assertIn(self.logs()[-1].user_id, self.reps | extra | self.associate_a2)
         self.assertEqual(self.logs()[-1].reason, "rotation")
+        # every member full: each one is named in the log as skipped (their names
+        # read at once), the lead goes to the fallback owner
+        self.team_r.crm_team_member_ids.assignment_max = 0
+        self.pool.member_ids.filtered(lambda m: m.user_id == self.associate_a2).capacity = 0
+
+        def cold_lead():  # as in a new request: nothing of the members in the cache
+            self.env.invalidate_all()
+            new_lead()
+
+        cold_lead()
+        self.assertEqual(self.logs()[-1].reason, "full")
+        self.assertEqual(len(self.logs()[-1].skipped.splitlines()), 34)
+        full = self.count_queries(cold_lead)
+        self.team_r.member_ids -= extra
+        cold_lead()
+        self.assertEqual(len(self.logs()[-1].skipped.splitlines()), 4)
+        self.assertSameQueryCount(full, cold_lead, "a pick where all 4 members are full, "
+                                  "as where all 34 are")
