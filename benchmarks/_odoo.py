@@ -123,3 +123,16 @@ def insert_current_relationships(cr, partner_ids, user_id, company_id, role_id):
                now() at time zone 'UTC', now() at time zone 'UTC', 1, 1
           FROM unnest(%s::int[]) p
         """, (user_id, company_id, role_id, list(partner_ids)))
+
+
+def create_reps(env, label, count):
+    """``count`` salesmen of the current company named "<label> Rep <i>"."""
+    company = env.company
+    slug = label.lower().replace(" ", ".")
+    return env["res.users"].with_context(no_reset_password=True).create([
+        {"name": f"{label} Rep {i}", "login": f"{slug}.rep.{i}.{time.time_ns()}",
+         "email": f"{slug}.rep.{i}@example.com",
+         "company_id": company.id, "company_ids": [(6, 0, company.ids)],
+         "groups_id": [(6, 0, env.ref("sales_team.group_sale_salesman").ids)]}
+        for i in range(count)
+    ])

@@ -35,7 +35,7 @@ the plan several times slower than in production.
 import os
 import time
 
-from _odoo import median, odoo_env, parser
+from _odoo import create_reps, median, odoo_env, parser
 
 TARGETS = 10
 
@@ -44,13 +44,7 @@ def build(env, count):
     cr = env.cr
     company = env.company
     role = company._get_relationship_primary_role()
-    users = env["res.users"].with_context(no_reset_password=True).create([
-        {"name": f"Balance Rep {i}", "login": f"balance.rep.{i}.{time.time_ns()}",
-         "email": f"balance.rep.{i}@example.com",
-         "company_id": company.id, "company_ids": [(6, 0, company.ids)],
-         "groups_id": [(6, 0, env.ref("sales_team.group_sale_salesman").ids)]}
-        for i in range(TARGETS + 1)
-    ])
+    users = create_reps(env, "Balance", TARGETS + 1)
     source, targets = users[0], users[1:]
     team = env["crm.team"].create({"name": "Balance team", "company_id": company.id,
                                    "member_ids": [(6, 0, users.ids)]})

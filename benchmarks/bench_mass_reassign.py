@@ -35,7 +35,7 @@ written later by its own cron job): they are part of neither figure.
 import time
 from unittest.mock import patch
 
-from _odoo import insert_current_relationships, odoo_env, parser
+from _odoo import create_reps, insert_current_relationships, odoo_env, parser
 
 
 def build(env, count, policy):
@@ -43,13 +43,7 @@ def build(env, count, policy):
     company = env.company
     company.task_follow_policy = policy
     role = company._get_relationship_primary_role()
-    users = env["res.users"].with_context(no_reset_password=True).create([
-        {"name": f"Mass Rep {i}", "login": f"mass.rep.{i}.{time.time_ns()}",
-         "email": f"mass.rep.{i}@example.com",
-         "company_id": company.id, "company_ids": [(6, 0, company.ids)],
-         "groups_id": [(6, 0, env.ref("sales_team.group_sale_salesman").ids)]}
-        for i in range(6)
-    ])
+    users = create_reps(env, "Mass", 6)
     source, targets, naive_user = users[0], users[1:5], users[5]
     team = env["crm.team"].create({"name": "Mass team", "company_id": company.id,
                                    "member_ids": [(6, 0, users.ids)]})
